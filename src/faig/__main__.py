@@ -1,0 +1,3 @@
+from faig.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Images, the degradation model of Eq. 1, the embedded splits and training patches."""

@@ -1,0 +1,95 @@
+"""Reading and writing images as NCHW float32 tensors in [0, 1]."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from faig.errors import FaigError
+from faig.files import atomic_path
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def to_rgb_float(array: np.ndarray) -> np.ndarray:
+    """Any 8/16-bit or float, gray, gray+alpha, RGB or RGBA array as HxWx3 float32 in [0, 1].
+
+    Grayscale is repeated to three channels and alpha is dropped, as SR data loaders do.
+    """
+    if array.dtype == np.uint8:
+        data = array.astype(np.float32) / 255.0
+    elif array.dtype == np.uint16:
+        data = array.astype(np.float32) / 65535.0
+    elif array.dtype == bool:
+        data = array.astype(np.float32)
+    elif np.issubdtype(array.dtype, np.floating):
+        data = np.clip(array.astype(np.float32), 0.0, 1.0)
+    else:
+        raise FaigError(f"unsupported image data type {array.dtype}")
+    if data.ndim == 2:
+        data = data[:, :, None]
+    if data.ndim != 3 or data.shape[2] not in (1, 2, 3, 4):
+        raise FaigError(f"unsupported image shape {array.shape}")
+    channels = data.shape[2]
+    if channels in (1, 2):
+        data = np.repeat(data[:, :, :1], 3, axis=2)
+    return np.ascontiguousarray(data[:, :, :3])
+
+
+def array_to_tensor(array: np.ndarray) -> torch.Tensor:
+    """HxWxC array (any supported dtype) -> 1x3xHxW float32 tensor in [0, 1]."""
+    return torch.from_numpy(to_rgb_float(array)).permute(2, 0, 1).unsqueeze(0).contiguous()
+
+
+def tensor_to_uint8(image: torch.Tensor) -> np.ndarray:
+    """1x3xHxW or 3xHxW tensor in [0, 1] -> HxWx3 uint8, rounded as the paper's PNGs are."""
+    if image.dim() == 4:
+        if image.shape[0] != 1:
+            raise ValueError("expected a single image")
+        image = image[0]
+    array = image.detach().clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0)
+    return array.cpu().numpy()
+
+
+def read_image(path: str | os.PathLike) -> torch.Tensor:
+    """Read an image file as a 1x3xHxW float32 tensor in [0, 1]; a one-line FaigError if unreadable."""
+    import imageio.v3 as iio
+
+    path = Path(path)
+    if not path.is_file():
+        raise FaigError(f"image not found: {path}")
+    try:
+        array = np.asarray(iio.imread(path))
+    except Exception as error:  # imageio raises many types for corrupt files
+        raise FaigError(f"cannot read image {path}: {type(error).__name__}") from None
+    if array.ndim == 4:  # animated or multi-page: first frame
+        array = array[0]
+    return array_to_tensor(array)
+
+
+def write_image(path: str | os.PathLike, image: torch.Tensor) -> None:
+    """Write a 1x3xHxW tensor as an 8-bit PNG (or the format the suffix names), atomically."""
+    import imageio.v3 as iio
+
+    with atomic_path(path) as tmp:
+        iio.imwrite(tmp, tensor_to_uint8(image), extension=Path(path).suffix or ".png")
+
+
+def mod_crop(image: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Crop the bottom/right so that height and width are multiples of ``multiple`` (GTmod)."""
+    height, width = image.shape[-2:]
+    return image[..., : height - height % multiple, : width - width % multiple]
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """The image files directly inside ``folder``, sorted by name; a FaigError if there are none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FaigError(f"not a folder: {folder}")
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise FaigError(f"no images in {folder}")
+    return files

@@ -1,0 +1,66 @@
+"""The folder layout of the paper's official code: ``GTmod12/``, ``LRbicx2/``, ``Blur2_LRbicx2/``,
+``LRbicx2_noise0.1/`` and ``Blur2_LRbicx2_noise0.1/``, each holding PNGs with the same file names."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from faig.data.degradations import VARIANTS, Degradation, degrade_image, variant
+from faig.data.images import read_image, write_image
+from faig.data.splits import GT_FOLDER, NamedImage
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A degraded LR input with its HR ground truth (both 1x3xHxW, [0, 1])."""
+
+    name: str
+    lr: torch.Tensor
+    hr: torch.Tensor
+
+
+def variant_folder(degradation: Degradation) -> str:
+    """The official folder name of a degradation, e.g. ``Blur2_LRbicx2_noise0.1``."""
+    name = f"LRbicx{degradation.scale}"
+    if degradation.blur_sigma is not None:
+        name = f"Blur{degradation.blur_sigma:g}_{name}"
+    if degradation.noise_sigma is not None:
+        name = f"{name}_noise{degradation.noise_sigma:g}"
+    return name
+
+
+def degraded_pairs(images: list[NamedImage], degradation: Degradation, seed: int = 0,
+                   folder: str | os.PathLike | None = None) -> list[Pair]:
+    """LR/HR pairs for one degradation: read from ``folder``'s official sub-folder when it has the
+    file, otherwise synthesised by Eq. 1 with each image's fixed noise seed."""
+    stored = Path(folder) / variant_folder(degradation) if folder is not None else None
+    pairs = []
+    for image in images:
+        path = stored / f"{image.name}.png" if stored is not None else None
+        if path is not None and path.is_file():
+            lr = read_image(path)
+        else:
+            lr = degrade_image(image.hr, image.name, degradation, seed)
+        pairs.append(Pair(image.name, lr, image.hr))
+    return pairs
+
+
+def write_layout(images: list[NamedImage], out_dir: str | os.PathLike, scale: int = 2,
+                 blur_sigma: float = 2.0, noise_sigma: float = 0.1, seed: int = 0) -> dict[str, int]:
+    """Write the HR set and its four evaluation variants as PNG folders; return files per folder."""
+    out_dir = Path(out_dir)
+    counts = {GT_FOLDER: 0}
+    for image in images:
+        write_image(out_dir / GT_FOLDER / f"{image.name}.png", image.hr)
+        counts[GT_FOLDER] += 1
+    for name in VARIANTS:
+        degradation = variant(name, scale, blur_sigma, noise_sigma)
+        folder = variant_folder(degradation)
+        for pair in degraded_pairs(images, degradation, seed):
+            write_image(out_dir / folder / f"{pair.name}.png", pair.lr)
+        counts[folder] = len(images)
+    return counts

@@ -1,0 +1,48 @@
+"""Training batches: random GT crops with flips and 90-degree rotations, degraded on the fly (Eq. 1)."""
+
+from __future__ import annotations
+
+import torch
+
+from faig.data.degradations import DegradationSampler, degrade_batch, sample_degradations
+from faig.data.splits import NamedImage
+from faig.errors import FaigError
+
+
+def random_crop(image: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
+    """One size x size crop of a 1x3xHxW image at a random position."""
+    height, width = image.shape[-2:]
+    top = int(torch.randint(height - size + 1, (1,), generator=generator))
+    left = int(torch.randint(width - size + 1, (1,), generator=generator))
+    return image[..., top:top + size, left:left + size]
+
+
+def augment(patch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Random horizontal flip, vertical flip and transpose: the 8 symmetries of the square."""
+    hflip, vflip, transpose = (torch.rand(3, generator=generator) < 0.5).tolist()
+    if hflip:
+        patch = patch.flip(-1)
+    if vflip:
+        patch = patch.flip(-2)
+    if transpose:
+        patch = patch.transpose(-1, -2)
+    return patch
+
+
+def check_patchable(images: list[NamedImage], gt_size: int) -> None:
+    """Refuse training images smaller than one GT patch, naming the first."""
+    if not images:
+        raise FaigError("no training images")
+    for image in images:
+        if min(image.hr.shape[-2:]) < gt_size:
+            raise FaigError(f"training image {image.name} ({image.hr.shape[-1]}x{image.hr.shape[-2]}) "
+                            f"is smaller than the {gt_size}px patch")
+
+
+def training_batch(images: list[NamedImage], batch_size: int, gt_size: int, sampler: DegradationSampler,
+                   generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """(LR, GT) batch: each GT patch from a uniformly drawn image, degraded by its own draw."""
+    picks = torch.randint(len(images), (batch_size,), generator=generator).tolist()
+    gt = torch.cat([augment(random_crop(images[i].hr, gt_size, generator), generator) for i in picks])
+    lr = degrade_batch(gt, sample_degradations(sampler, batch_size, generator), generator)
+    return lr, gt

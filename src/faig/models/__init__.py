@@ -1,0 +1,1 @@
+"""The two networks the paper analyses (Sec. 5.1), their registry and checkpoint I/O."""

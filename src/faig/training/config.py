@@ -1,0 +1,90 @@
+"""Training configurations and the ``paper`` / ``embedded`` presets.
+
+Sec. 4.1: the baseline learns bilinear downsampling only; the target is fine-tuned from it on the
+blind mix (blur and noise each with probability 0.5, Sec. 5.1).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+
+from faig.data.degradations import DegradationSampler
+from faig.errors import FaigError
+from faig.models.registry import ArchConfig, PAPER_ARCHS, check_arch
+
+STAGES: tuple[str, ...] = ("baseline", "target")
+PRESETS: tuple[str, ...] = ("embedded", "paper")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training stage. Adam, L1 loss, cosine learning rate, EMA of the weights (what is saved)."""
+
+    arch: ArchConfig
+    stage: str = "baseline"
+    steps: int = 1000
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.9, 0.99)
+    eta_min: float = 1e-7
+    cosine_period: int = 0  # 0: one cosine over all steps
+    batch_size: int = 16
+    gt_size: int = 64
+    ema_decay: float = 0.999
+    degradations: DegradationSampler = field(default_factory=DegradationSampler)
+    train_split: str = "train"
+    val_split: str = "discover"
+    val_every: int = 500
+    checkpoint_every: int = 500
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @staticmethod
+    def from_dict(data: dict) -> "TrainConfig":
+        data = dict(data)
+        data["arch"] = ArchConfig(**data["arch"])
+        sampler = dict(data["degradations"])
+        sampler["blur_sigmas"] = tuple(sampler["blur_sigmas"])
+        sampler["noise_sigmas"] = tuple(sampler["noise_sigmas"])
+        data["degradations"] = DegradationSampler(**sampler)
+        data["betas"] = tuple(data["betas"])
+        return TrainConfig(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+
+EMBEDDED_ARCHS: dict[str, ArchConfig] = {
+    "srresnet": ArchConfig("srresnet", 2, width=32, depth=8),
+    "srcnn_style": ArchConfig("srcnn_style", 2, width=48, depth=4, first_width=32),
+}
+
+# (steps, lr) per preset and stage; the paper's from its official configs (target: fine-tune lr 5e-5).
+SCHEDULES: dict[str, dict[str, tuple[int, float]]] = {
+    "paper": {"baseline": (1_000_000, 2e-4), "target": (100_000, 5e-5)},
+    "embedded": {"baseline": (1_500, 2e-4), "target": (4_500, 2e-4)},
+}
+
+
+def preset_config(preset: str, arch: str, stage: str, scale: int = 2, seed: int = 0) -> TrainConfig:
+    """The configuration a preset uses for one architecture and stage."""
+    if preset not in PRESETS:
+        raise FaigError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+    if stage not in STAGES:
+        raise FaigError(f"unknown stage {stage!r}; choose from {', '.join(STAGES)}")
+    arch_config = replace((PAPER_ARCHS if preset == "paper" else EMBEDDED_ARCHS)[check_arch(arch)], scale=scale)
+    steps, lr = SCHEDULES[preset][stage]
+    mix = 0.5 if stage == "target" else 0.0
+    return TrainConfig(
+        arch=arch_config,
+        stage=stage,
+        steps=steps,
+        lr=lr,
+        cosine_period=250_000 if preset == "paper" else 0,
+        degradations=DegradationSampler(scale=scale, blur_prob=mix, noise_prob=mix),
+        val_every=5_000 if preset == "paper" else 500,
+        checkpoint_every=10_000 if preset == "paper" else 500,
+        seed=seed,
+    )
