@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -46,3 +48,53 @@ def score_variants(model: nn.Module, images: list[NamedImage], scale: int, varia
         name: score_pairs(model, degraded_pairs(images, variant(name, scale), seed, folder), scale, with_ssim)
         for name in variants
     }
+
+
+def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] = ("srresnet", "srcnn_style"),
+                    model_paths: list[str] | None = None, split: str | None = "test", hr_dir: str | None = None,
+                    variants: tuple[str, ...] = VARIANTS, scale: int = 2, seed: int = 0,
+                    device: str | None = None) -> dict:
+    """PSNR/SSIM per variant of a preset's baseline and target networks (or of the checkpoints
+    given) on an embedded split or a folder: ``{"split", "images", "models": {arch: {stage: {variant:
+    {"psnr", "ssim"}}}}}`` (with ``model_paths``: ``{"models": {file stem: {variant: ...}}}``)."""
+    from faig.data.splits import load_images
+    from faig.errors import FaigError
+    from faig.models.checkpoints import load_model
+    from faig.models.registry import preset_weights
+
+    for name in variants:
+        variant(name)
+    images = load_images(split, hr_dir, scale)
+    torch_device = resolve_device(device)
+
+    def scores(path) -> dict:
+        model, _ = load_model(path, expected_scale=scale)
+        return score_variants(model.to(torch_device), images, scale, variants, seed, hr_dir)
+
+    if model_paths:
+        stems = [Path(p).stem for p in model_paths]
+        if len(set(stems)) != len(stems):
+            raise FaigError("two --model files share a name; rename one")
+        models = {Path(p).stem: scores(p) for p in model_paths}
+    else:
+        models = {arch: {stage: scores(preset_weights(preset, arch, stage)) for stage in ("baseline", "target")}
+                  for arch in archs}
+    return {"split": str(hr_dir) if hr_dir else split, "scale": scale, "images": [i.name for i in images],
+            "models": models}
+
+
+def _rows(label: str, entry: dict):
+    """(label, {variant: scores}) for every leaf of a nested result."""
+    if "psnr" in next(iter(entry.values())):
+        yield label, entry
+        return
+    for key, sub in entry.items():
+        yield from _rows(f"{label} {key}".strip(), sub)
+
+
+def format_table(result: dict) -> str:
+    """A plain-text table of an :func:`evaluate_models` result (PSNR dB / SSIM)."""
+    rows = [f"{label:22s} " + "  ".join(f"{name} {s['psnr']:6.2f} / {s['ssim']:.4f}" for name, s in leaf.items())
+            for label, leaf in _rows("", result["models"])]
+    header = f"{result['split']} ({len(result['images'])} images, x{result['scale']}): PSNR dB / SSIM"
+    return "\n".join([header, *rows])

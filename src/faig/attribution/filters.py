@@ -135,7 +135,8 @@ def interpolate(start: State, end: State, index: FilterIndex, filter_weight: tor
 
     The one operation behind Eq. 6's straight path (start = target, end = baseline, w = alpha
     everywhere), masking (Sec. 5.2.1: w = 1 on the chosen filters, 0 elsewhere) and modulation
-    (start = baseline, end = target, w = lambda on the chosen filters, 1 elsewhere).
+    (start = baseline, end = target, w = lambda on the chosen filters, 1 elsewhere). ``torch.lerp``
+    makes the ends exact: w = 0 gives ``start`` and w = 1 gives ``end`` bit for bit.
     """
     weights = (index.expand(filter_weight) if isinstance(filter_weight, torch.Tensor)
                else {layer.name: filter_weight for layer in index.layers})
@@ -144,7 +145,7 @@ def interpolate(start: State, end: State, index: FilterIndex, filter_weight: tor
         weight = weights.get(key, other_weight)
         if isinstance(weight, torch.Tensor):
             weight = weight.to(value)
-        blended[key] = value + weight * (end[key] - value) if value.is_floating_point() else value
+        blended[key] = torch.lerp(value, end[key], weight) if value.is_floating_point() else value
     return blended
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from faig.errors import FaigError
+
 
 @dataclass(frozen=True)
 class Degradation:
@@ -45,7 +47,7 @@ def variant(name: str, scale: int = 2, blur_sigma: float = 2.0, noise_sigma: flo
     """The named evaluation variant of Sec. 5: ``clean`` (downsampling only), ``blur``, ``noise``,
     ``blur+noise``."""
     if name not in VARIANTS:
-        raise ValueError(f"unknown degradation variant {name!r}; choose from {', '.join(VARIANTS)}")
+        raise FaigError(f"unknown degradation variant {name!r}; choose from {', '.join(VARIANTS)}")
     return Degradation(
         scale=scale,
         blur_sigma=blur_sigma if "blur" in name else None,

@@ -51,8 +51,10 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     if path.suffix in PICKLE_SUFFIXES:
         try:
             content = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError:
-            raise FaigError(f"refusing {path}: it holds pickled objects that are not plain tensors") from None
+        except pickle.UnpicklingError as error:
+            if "allowed global" in str(error) or "Unsupported global" in str(error):
+                raise FaigError(f"refusing {path}: it holds pickled objects that are not plain tensors") from None
+            raise FaigError(f"cannot read checkpoint {path}: not a PyTorch checkpoint") from None
         except Exception as error:
             raise FaigError(f"cannot read checkpoint {path}: {type(error).__name__}") from None
         for key in ("params_ema", "params"):

@@ -7,6 +7,7 @@ for srcnn_style; ``first_width`` is srcnn_style's first convolution's width.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from dataclasses import asdict, dataclass
 
 import torch
@@ -79,3 +80,17 @@ def infer_config(state_dict: dict[str, torch.Tensor]) -> ArchConfig:
         scale *= factor
     depth = len(convs) - 4 - len(factors)
     return ArchConfig("srcnn_style", scale, width=width, depth=depth, first_width=first_width)
+
+
+EMBEDDED_WEIGHTS = Path(__file__).parent / "weights" / "embedded"
+
+
+def preset_weights(preset: str, arch: str, stage: str) -> Path:
+    """The committed weights of a preset's network; only ``embedded`` ships weights."""
+    check_arch(arch)
+    if preset != "embedded":
+        raise FaigError(f"preset {preset!r} ships no weights: pass the checkpoint paths (--baseline/--target or --model)")
+    path = EMBEDDED_WEIGHTS / f"{arch}_{stage}.safetensors"
+    if not path.is_file():
+        raise FaigError(f"embedded weights missing: {path} (run `faig train --preset embedded --arch {arch}`)")
+    return path

@@ -7,6 +7,7 @@ import json
 import math
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -42,8 +43,18 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
         averaged.lerp_(current, 1 - decay)
 
 
-def weights_name(config: TrainConfig) -> str:
+def default_name(config: TrainConfig) -> str:
     return f"{config.arch.arch}_{config.stage}"
+
+
+@torch.no_grad()
+def apply_gradient_mask(model: nn.Module, gradient_mask: dict[str, torch.Tensor]) -> None:
+    """Multiply each parameter's gradient by its mask; parameters without a mask get none."""
+    for key, parameter in model.named_parameters():
+        if key in gradient_mask:
+            parameter.grad.mul_(gradient_mask[key].to(parameter.grad))
+        else:
+            parameter.grad = None
 
 
 def validation_variants(config: TrainConfig) -> tuple[str, ...]:
@@ -73,11 +84,17 @@ def _load_checkpoint(path: Path, config: TrainConfig) -> dict:
 
 def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | os.PathLike | None = None,
           resume: bool = False, device: str | None = None, hr_dir: str | os.PathLike | None = None,
-          progress: bool = True) -> dict:
-    """Train one stage and write ``<arch>_<stage>.safetensors`` (the EMA weights) and ``.json``
-    (config and metrics) into ``out_dir``; a checkpoint every ``checkpoint_every`` steps lets
-    ``resume`` continue exactly where an interrupted run stopped. Returns the metrics."""
+          progress: bool = True, gradient_mask: dict[str, torch.Tensor] | None = None,
+          name: str | None = None) -> dict:
+    """Train one stage and write ``<name>.safetensors`` (the EMA weights; name defaults to
+    ``<arch>_<stage>``) and ``<name>.json`` (config and metrics) into ``out_dir``; a checkpoint every
+    ``checkpoint_every`` steps lets ``resume`` continue exactly where an interrupted run stopped.
+
+    ``gradient_mask`` re-trains only part of the network (Sec. 5.2.2): each parameter's gradient is
+    multiplied by its mask (a parameter without one is frozen), so unselected weights stay
+    bit-identical. Returns the metrics."""
     out_dir = Path(out_dir)
+    name = name or default_name(config)
     torch_device = resolve_device(device)
     torch.manual_seed(config.seed)
     images = load_images(config.train_split, hr_dir, config.arch.scale)
@@ -98,7 +115,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
     history: list[dict] = []
     start = 0
 
-    checkpoint = out_dir / "checkpoints" / f"{weights_name(config)}.pt"
+    checkpoint = out_dir / "checkpoints" / f"{name}.pt"
     if resume and checkpoint.is_file():
         state = _load_checkpoint(checkpoint, config)
         model.load_state_dict(state["model"])
@@ -119,6 +136,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
         loss = F.l1_loss(model(lr_batch.to(torch_device)), gt_batch.to(torch_device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if gradient_mask is not None:
+            apply_gradient_mask(model, gradient_mask)
         optimizer.step()
         ema_update(ema, model, ema_decay(config, step))
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
@@ -136,23 +155,28 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
                "train_seconds": round(seconds, 1),
                "seconds_per_step": round(seconds / max(config.steps - start, 1), 4),
                "device": str(torch_device), "torch": torch.__version__}
-    save_weights(out_dir / f"{weights_name(config)}.safetensors", ema, config.arch,
+    save_weights(out_dir / f"{name}.safetensors", ema, config.arch,
                  {"train_config": config.to_dict(), "metrics": metrics})
-    write_json(out_dir / f"{weights_name(config)}.json", {"config": config.to_dict(), "metrics": metrics})
+    write_json(out_dir / f"{name}.json", {"config": config.to_dict(), "metrics": metrics})
     return metrics
 
 
 def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tuple[str, ...] = ("baseline", "target"),
                  scale: int = 2, seed: int = 0, init_weights: str | os.PathLike | None = None,
                  device: str | None = None, hr_dir: str | os.PathLike | None = None, resume: bool = False,
-                 progress: bool = True) -> dict[str, dict]:
-    """Train a preset's stages in order; the target starts from ``init_weights`` or, by default,
-    from the baseline just written to ``out_dir``."""
+                 progress: bool = True, steps: int | None = None) -> dict[str, dict]:
+    """Train a preset's stages in order (``steps`` overrides the preset's count); the target starts
+    from ``init_weights`` or, by default, from the baseline just written to ``out_dir``."""
     from faig.training.config import preset_config
 
+    if steps is not None and steps < 1:
+        raise FaigError("--steps must be at least 1")
     results = {}
     for stage in stages:
         config = preset_config(preset, arch, stage, scale, seed)
+        if steps is not None:
+            config = replace(config, steps=steps, val_every=min(config.val_every, steps),
+                             checkpoint_every=min(config.checkpoint_every, steps))
         init = init_weights
         if stage == "target" and init is None:
             init = Path(out_dir) / f"{arch}_baseline.safetensors"

@@ -1,0 +1,117 @@
+"""The ``faig`` command line: argument parsing only; every command calls one public function."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from faig.errors import FaigError
+
+DEFAULT_ARCHS = "srresnet,srcnn_style"
+
+
+def _archs(text: str) -> tuple[str, ...]:
+    from faig.models.registry import check_arch
+
+    return tuple(check_arch(name.strip()) for name in text.split(",") if name.strip())
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from faig.data.layout import write_layout
+    from faig.data.splits import load_images
+
+    images = load_images(args.split, args.hr_dir, scale=12)
+    counts = write_layout(images, args.out, args.scale, args.blur_sigma, args.noise_sigma, args.seed)
+    for folder, count in counts.items():
+        print(f"{Path(args.out) / folder}: {count} images")
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from faig.training.trainer import train_stages
+
+    stages = ("baseline", "target") if args.stage == "both" else (args.stage,)
+    results = train_stages(args.preset, args.arch, args.out, stages, args.scale, args.seed, args.init,
+                           args.device, args.hr_dir, args.resume, progress=not args.quiet, steps=args.steps)
+    for stage, metrics in results.items():
+        print(f"{args.arch} {stage}: {metrics['final_val_psnr']} dB on the validation split, "
+              f"{metrics['train_seconds']:.0f} s -> {Path(args.out) / f'{args.arch}_{stage}.safetensors'}")
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from faig.evaluate import evaluate_models, format_table
+
+    result = evaluate_models(args.preset, _archs(args.arch), args.model, args.split, args.hr_dir,
+                             tuple(args.variants.split(",")), args.scale, args.seed, args.device)
+    text = json.dumps(result, indent=2)
+    if args.out:
+        from faig.files import write_text
+
+        write_text(args.out, text + "\n")
+    print(text if args.json else format_table(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="faig", description=__doc__.splitlines()[0].split(":")[0] +
+                                     ": find, test and use the filters a blind SR network learned per degradation.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    data = commands.add_parser("data", help="write an HR set and its clean/blur/noise/blur+noise LR variants "
+                                            "as PNG folders in the official layout")
+    source = data.add_mutually_exclusive_group()
+    source.add_argument("--split", default="test", help="embedded split (train, discover, calibrate, test)")
+    source.add_argument("--hr-dir", help="a folder of HR images instead of an embedded split")
+    data.add_argument("--out", required=True, help="output folder (GTmod12/, LRbicx2/, Blur2_LRbicx2/, ...)")
+    data.add_argument("--scale", type=int, default=2, choices=(2, 3, 4))
+    data.add_argument("--blur-sigma", type=float, default=2.0)
+    data.add_argument("--noise-sigma", type=float, default=0.1)
+    data.add_argument("--seed", type=int, default=0)
+    data.set_defaults(run=_cmd_data)
+
+    train = commands.add_parser("train", help="train the baseline (downsampling only) and/or fine-tune the "
+                                              "blind target network")
+    train.add_argument("--preset", default="embedded", help="embedded (2-core CPU) or paper (official configs)")
+    train.add_argument("--arch", default="srresnet", help="srresnet or srcnn_style")
+    train.add_argument("--stage", default="both", choices=("baseline", "target", "both"))
+    train.add_argument("--out", default="runs/train", help="folder for weights, configs, metrics, checkpoints")
+    train.add_argument("--init", help="weights the target is fine-tuned from (default: OUT/<arch>_baseline)")
+    train.add_argument("--steps", type=int, help="override the preset's number of steps")
+    train.add_argument("--hr-dir", help="train on this folder of HR images instead of the embedded train split")
+    train.add_argument("--scale", type=int, default=2, choices=(2, 3, 4))
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    train.set_defaults(run=_cmd_train)
+
+    evaluate = commands.add_parser("eval", help="PSNR/SSIM of models on a split's degradation variants")
+    evaluate.add_argument("--preset", default="embedded", help="evaluate the preset's baseline and target")
+    evaluate.add_argument("--arch", default=DEFAULT_ARCHS, help="comma-separated architectures")
+    evaluate.add_argument("--model", action="append", help="evaluate this checkpoint instead (repeatable)")
+    where = evaluate.add_mutually_exclusive_group()
+    where.add_argument("--split", default="test")
+    where.add_argument("--hr-dir", help="folder of HR images, or an official-layout folder with GTmod12/")
+    evaluate.add_argument("--variants", default="clean,blur,noise,blur+noise")
+    evaluate.add_argument("--scale", type=int, default=2, choices=(2, 3, 4))
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--device")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    evaluate.add_argument("--out", help="also write the JSON to this file")
+    evaluate.set_defaults(run=_cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except FaigError as error:
+        print(f"faig: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("faig: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,80 @@
+import numpy as np
+import pytest
+import torch
+
+from faig.data.images import read_image, write_image, mod_crop, list_images
+from faig.data.layout import degraded_pairs, variant_folder, write_layout
+from faig.data.degradations import variant
+from faig.data.splits import EMBEDDED_SPLITS, embedded_split, folder_images, load_images
+from faig.errors import FaigError
+
+
+def test_png_round_trip_is_8bit_exact(tmp_path):
+    image = torch.randint(0, 256, (1, 3, 10, 12)).float() / 255
+    write_image(tmp_path / "x.png", image)
+    torch.testing.assert_close(read_image(tmp_path / "x.png"), image)
+
+
+def test_gray_rgba_and_16bit_are_converted(tmp_path):
+    import imageio.v3 as iio
+
+    gray = (np.arange(64, dtype=np.uint8) * 4).reshape(8, 8)
+    rgba = np.dstack([gray, gray // 2, gray // 3, np.full_like(gray, 7)])
+    deep = (np.arange(192, dtype=np.uint16) * 300).reshape(8, 8, 3)
+    iio.imwrite(tmp_path / "gray.png", gray)
+    iio.imwrite(tmp_path / "rgba.png", rgba)
+    iio.imwrite(tmp_path / "deep.tif", deep)
+    g = read_image(tmp_path / "gray.png")
+    assert g.shape == (1, 3, 8, 8) and torch.equal(g[0, 0], g[0, 2])
+    assert g[0, 0, 0, 1].item() == pytest.approx(4 / 255)
+    r = read_image(tmp_path / "rgba.png")
+    assert r.shape == (1, 3, 8, 8) and r[0, 1, 7, 7].item() == pytest.approx((252 // 2) / 255)
+    d = read_image(tmp_path / "deep.tif")
+    assert d.dtype == torch.float32 and d[0, 2, 7, 7].item() == pytest.approx(191 * 300 / 65535, abs=1e-6)
+
+
+def test_bad_image_files(tmp_path):
+    with pytest.raises(FaigError, match="image not found"):
+        read_image(tmp_path / "missing.png")
+    (tmp_path / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    with pytest.raises(FaigError, match="cannot read image"):
+        read_image(tmp_path / "corrupt.png")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FaigError, match="no images"):
+        list_images(tmp_path / "empty")
+
+
+def test_mod_crop():
+    assert mod_crop(torch.zeros(1, 3, 50, 37), 12).shape == (1, 3, 48, 36)
+
+
+def test_embedded_splits_are_disjoint_and_fixed():
+    photos = [photo for split in EMBEDDED_SPLITS.values() for photo, _ in split]
+    assert len(photos) == len(set(photos))
+    discover = embedded_split("discover")
+    assert len(discover) == 14 and all(i.hr.shape == (1, 3, 144, 144) for i in discover)
+    assert [i.name for i in discover] == [i.name for i in embedded_split("discover")]
+    assert len(embedded_split("test")) == 38 and len(embedded_split("calibrate")) == 25
+    with pytest.raises(FaigError, match="unknown split"):
+        embedded_split("val")
+
+
+def test_folder_images_mod_crop_to_scale(hr_folder):
+    images = folder_images(hr_folder, scale=4)
+    assert [i.name for i in images] == ["img0", "img1", "img2"]
+    assert images[1].hr.shape == (1, 3, 60, 48)
+    assert load_images(hr_dir=hr_folder, scale=3)[2].hr.shape == (1, 3, 48, 72)
+
+
+def test_official_layout_round_trip(hr_folder, tmp_path):
+    images = folder_images(hr_folder, 12)
+    counts = write_layout(images, tmp_path / "set", scale=2)
+    assert set(counts) == {"GTmod12", "LRbicx2", "Blur2_LRbicx2", "LRbicx2_noise0.1", "Blur2_LRbicx2_noise0.1"}
+    assert variant_folder(variant("blur+noise", 4)) == "Blur2_LRbicx4_noise0.1"
+    reread = folder_images(tmp_path / "set", 2)  # reads GTmod12/
+    for name in ("clean", "blur", "noise", "blur+noise"):
+        from_disk = degraded_pairs(reread, variant(name), folder=tmp_path / "set")
+        synthesised = degraded_pairs(images, variant(name))
+        for a, b in zip(from_disk, synthesised):
+            torch.testing.assert_close(a.lr, b.lr, atol=1e-6, rtol=0)
+            torch.testing.assert_close(a.hr, b.hr)

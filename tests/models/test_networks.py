@@ -1,0 +1,89 @@
+import pytest
+import torch
+
+from faig.errors import FaigError
+from faig.models.registry import PAPER_ARCHS, ArchConfig, build_model, infer_config, preset_weights
+
+
+def filter_count(model) -> int:
+    return sum(w.shape[0] * w.shape[1] for k, w in model.state_dict().items() if w.dim() == 4)
+
+
+def paper(arch: str, scale: int) -> ArchConfig:
+    base = PAPER_ARCHS[arch]
+    return ArchConfig(arch, scale, base.width, base.depth, base.first_width)
+
+
+def test_paper_filter_counts_at_x2():
+    assert filter_count(build_model(paper("srresnet", 2))) == 151_936
+    assert filter_count(build_model(paper("srcnn_style", 2))) == 156_224
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_filter_counts_follow_the_layer_formula(scale):
+    f = 64
+    ups = [f * f * 4, f * f * 4] if scale == 4 else [f * f * scale * scale]
+    assert filter_count(build_model(paper("srresnet", scale))) == 3 * f + 32 * f * f + sum(ups) + f * f + 3 * f
+    g = 128
+    ups = [g * g * 4, g * g * 4] if scale == 4 else [g * g * scale * scale]
+    assert filter_count(build_model(paper("srcnn_style", scale))) == 3 * 64 + 64 * g + 4 * g * g + sum(ups) + g * g + 3 * g
+
+
+def test_srresnet_keys_are_basicsr_msrresnet():
+    keys = list(build_model(paper("srresnet", 4)).state_dict())
+    assert keys[:4] == ["conv_first.weight", "conv_first.bias", "body.0.conv1.weight", "body.0.conv1.bias"]
+    assert "body.15.conv2.weight" in keys
+    assert keys[-8:] == ["upconv1.weight", "upconv1.bias", "upconv2.weight", "upconv2.bias",
+                         "conv_hr.weight", "conv_hr.bias", "conv_last.weight", "conv_last.bias"]
+    assert "upconv2.weight" not in build_model(paper("srresnet", 2)).state_dict()
+
+
+@pytest.mark.parametrize("scale,convs", [(2, [0, 2, 4, 6, 8, 10, 12, 15, 17]), (3, [0, 2, 4, 6, 8, 10, 12, 15, 17]),
+                                         (4, [0, 2, 4, 6, 8, 10, 12, 15, 18, 20])])
+def test_srcnn_style_feature_indices_match_the_official_checkpoints(scale, convs):
+    state = build_model(paper("srcnn_style", scale)).state_dict()
+    assert [int(k.split(".")[1]) for k in state if k.endswith("weight")] == convs
+    up = state[f"features.12.weight"]
+    assert up.shape[0] == 128 * (9 if scale == 3 else 4)
+
+
+@pytest.mark.parametrize("arch", ["srresnet", "srcnn_style"])
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_output_shape_and_config_inference(arch, scale):
+    config = ArchConfig(arch, scale, width=8, depth=2, first_width=4)
+    model = build_model(config)
+    assert model(torch.rand(2, 3, 7, 9)).shape == (2, 3, 7 * scale, 9 * scale)
+    inferred = infer_config(model.state_dict())
+    assert (inferred.arch, inferred.scale, inferred.width, inferred.depth) == (arch, scale, 8, 2)
+    if arch == "srcnn_style":
+        assert inferred.first_width == 4
+
+
+def test_initialisation():
+    resnet = build_model(ArchConfig("srresnet", 2, 32, 2))
+    # BasicSR: Kaiming-normal (fan-in, gain sqrt 2) scaled by 0.1, zero bias
+    std = resnet.body[0].conv1.weight.std().item()
+    assert std == pytest.approx(0.1 * (2 / (32 * 9)) ** 0.5, rel=0.1)
+    assert resnet.conv_first.bias.abs().max() == 0
+    srcnn = build_model(ArchConfig("srcnn_style", 2, 64, 2, 32))
+    conv = srcnn.features[4]
+    assert conv.weight.std().item() == pytest.approx((2 / (64 * 9)) ** 0.5, rel=0.1)  # fan-out
+    assert conv.bias.abs().max() == 0
+
+
+def test_srresnet_starts_near_bilinear_upsampling():
+    model = build_model(ArchConfig("srresnet", 2, 8, 1))
+    for p in model.parameters():
+        torch.nn.init.zeros_(p)
+    x = torch.rand(1, 3, 6, 6)
+    expected = torch.nn.functional.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+    torch.testing.assert_close(model(x), expected)
+
+
+def test_bad_arch_and_scale():
+    with pytest.raises(FaigError, match="unknown architecture"):
+        build_model(ArchConfig("edsr"))
+    with pytest.raises(FaigError, match="scale must be"):
+        build_model(ArchConfig("srresnet", 5))
+    with pytest.raises(FaigError, match="ships no weights"):
+        preset_weights("paper", "srresnet", "target")

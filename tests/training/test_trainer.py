@@ -1,0 +1,107 @@
+from dataclasses import replace
+
+import pytest
+import torch
+
+import torch.nn.functional as F
+
+import faig.training.trainer as trainer_module
+from faig.data.patches import training_batch
+from faig.data.splits import folder_images
+from faig.models.checkpoints import load_model
+from faig.models.registry import build_model
+from faig.data.degradations import DegradationSampler
+from faig.errors import FaigError
+from faig.models.checkpoints import load_state_dict
+from faig.models.registry import ArchConfig
+from faig.training.config import TrainConfig, preset_config
+from faig.training.trainer import learning_rate, train
+
+TINY = TrainConfig(arch=ArchConfig("srresnet", 2, width=8, depth=1), steps=6, lr=1e-3, batch_size=4, gt_size=24,
+                   degradations=DegradationSampler(2, 0.5, (2.0,), 0.5, (0.1,)), val_split="discover",
+                   val_every=6, checkpoint_every=3, seed=3)
+
+
+def test_cosine_schedule():
+    config = replace(TINY, steps=100, lr=1e-3, eta_min=0.0)
+    assert learning_rate(config, 0) == pytest.approx(1e-3)
+    assert learning_rate(config, 50) == pytest.approx(5e-4)
+    restart = replace(config, cosine_period=25)
+    assert learning_rate(restart, 25) == pytest.approx(1e-3)
+
+
+def test_presets():
+    paper = preset_config("paper", "srresnet", "target")
+    assert (paper.steps, paper.lr, paper.arch.width, paper.arch.depth) == (100_000, 5e-5, 64, 16)
+    assert paper.degradations.blur_prob == 0.5 and paper.degradations.noise_prob == 0.5
+    baseline = preset_config("embedded", "srcnn_style", "baseline", scale=3)
+    assert baseline.degradations.blur_prob == 0 and baseline.arch.scale == 3
+    with pytest.raises(FaigError, match="unknown preset"):
+        preset_config("huge", "srresnet", "baseline")
+    assert TrainConfig.from_dict(paper.to_dict()) == paper
+
+
+def test_short_training_lowers_the_loss(hr_folder, tmp_path):
+    arch = ArchConfig("srcnn_style", 2, width=8, depth=1, first_width=8)
+    config = replace(TINY, arch=arch, steps=40, val_every=40, checkpoint_every=40, degradations=DegradationSampler(2))
+    metrics = train(config, tmp_path, hr_dir=hr_folder, progress=False)
+    assert metrics["history"][-1]["step"] == 40
+    assert (tmp_path / "srcnn_style_baseline.json").is_file()
+
+    images = folder_images(hr_folder, 2)
+    lr, gt = training_batch(images, 16, 24, config.degradations, torch.Generator().manual_seed(9))
+    torch.manual_seed(config.seed)
+    initial = build_model(arch)
+    trained, _ = load_model(tmp_path / "srcnn_style_baseline.safetensors")
+    with torch.no_grad():
+        assert F.l1_loss(trained(lr), gt) < 0.5 * F.l1_loss(initial(lr), gt)
+
+
+def test_resume_continues_like_an_uninterrupted_run(hr_folder, tmp_path, monkeypatch):
+    train(TINY, tmp_path / "straight", hr_dir=hr_folder, progress=False, init_weights=None)
+    calls = {"n": 0}
+    real_batch = trainer_module.training_batch
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return real_batch(*args, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "training_batch", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(TINY, tmp_path / "resumed", hr_dir=hr_folder, progress=False)
+    assert not (tmp_path / "resumed" / "srresnet_baseline.safetensors").exists()
+    monkeypatch.setattr(trainer_module, "training_batch", real_batch)
+    train(TINY, tmp_path / "resumed", hr_dir=hr_folder, progress=False, resume=True)
+    straight = load_state_dict(tmp_path / "straight" / "srresnet_baseline.safetensors")
+    resumed = load_state_dict(tmp_path / "resumed" / "srresnet_baseline.safetensors")
+    for key in straight:
+        assert torch.equal(straight[key], resumed[key]), key
+
+
+def test_gradient_mask_leaves_unselected_weights_bit_identical(hr_folder, tmp_path):
+    base = replace(TINY, steps=3, val_every=3, checkpoint_every=3)
+    train(base, tmp_path, hr_dir=hr_folder, progress=False)
+    start = load_state_dict(tmp_path / "srresnet_baseline.safetensors")
+    mask = torch.zeros_like(start["body.0.conv1.weight"])
+    mask[2, 5] = 1.0
+    config = replace(base, stage="target")
+    train(config, tmp_path, init_weights=tmp_path / "srresnet_baseline.safetensors", hr_dir=hr_folder,
+          progress=False, gradient_mask={"body.0.conv1.weight": mask}, name="retrained")
+    after = load_state_dict(tmp_path / "retrained.safetensors")
+    for key in start:
+        if key != "body.0.conv1.weight":
+            assert torch.equal(start[key], after[key]), key
+    changed = (after["body.0.conv1.weight"] != start["body.0.conv1.weight"]).flatten(2).any(-1)
+    assert changed.nonzero().tolist() == [[2, 5]]
+
+
+def test_bad_training_input(tmp_path, hr_folder):
+    with pytest.raises(FaigError, match="smaller than the 64px patch"):
+        train(replace(TINY, gt_size=64), tmp_path, hr_dir=hr_folder, progress=False)
+    with pytest.raises(FaigError, match="fine-tuned from a baseline"):
+        train(replace(TINY, stage="target"), tmp_path, hr_dir=hr_folder, progress=False)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FaigError, match="no images"):
+        train(TINY, tmp_path, hr_dir=tmp_path / "empty", progress=False)
