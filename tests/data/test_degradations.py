@@ -89,3 +89,16 @@ def test_sampler_draws_blur_and_noise_independently(blur_prob, noise_prob, seed)
     assert {d.blur_sigma for d in draws} <= {None, 2.0, 3.0}
     again = sample_degradations(sampler, 400, torch.Generator().manual_seed(seed))
     assert draws == again
+
+
+def test_matches_the_official_opencv_pipeline():
+    """The official scripts use cv2.filter2D and cv2.resize(INTER_LINEAR); we match them."""
+    import cv2  # a test dependency (pyproject: test extra)
+    image = np.random.default_rng(0).random((40, 36, 3))
+    kernel = gaussian_kernel(21, 2.0).double().numpy()
+    as_tensor = torch.from_numpy(image).permute(2, 0, 1)[None]
+    ours = blur(as_tensor.float(), 2.0, 21)[0].permute(1, 2, 0).double().numpy()
+    np.testing.assert_allclose(ours, cv2.filter2D(image, -1, kernel), atol=1e-5)
+    for scale in (2, 3, 4):
+        expected = cv2.resize(image, (36 // scale, 40 // scale), interpolation=cv2.INTER_LINEAR)
+        np.testing.assert_allclose(downsample(as_tensor, scale)[0].permute(1, 2, 0).numpy(), expected, atol=1e-9)
