@@ -49,6 +49,9 @@ def test_data_writes_the_official_layout(capsys, tmp_path, hr_folder):
     (["eval", "--split", "nowhere", "--model", "x"], "unknown split 'nowhere'"),
     (["train", "--preset", "huge"], "unknown preset"),
     (["data", "--hr-dir", "/nonexistent", "--out", "x"], "not a folder"),
+    (["attribute", "--method", "shap", "--out", "x"], "shap"),
+    (["attribute", "--baseline", "a.safetensors", "--out", "x"], "give both --baseline and --target"),
+    (["modulate", "missing.png", "--degradation", "fog", "--lambda", "0.5"], "unknown degradation 'fog'"),
 ])
 def test_bad_input_is_one_line_and_non_zero(capsys, argv, message):
     code, _, err = run(capsys, *argv)
@@ -68,3 +71,21 @@ def test_eval_scale_mismatch(capsys, tmp_path, hr_folder):
     code, _, err = run(capsys, "eval", "--model", str(tmp_path / "net.safetensors"), "--hr-dir", str(hr_folder),
                        "--scale", "3")
     assert code == 1 and "x2 network; x3 was asked for" in err
+
+
+def test_attribute_writes_rankings_and_official_index_files(capsys, tmp_path, hr_folder):
+    import torch
+
+    baseline, target = build_model(SMALL), build_model(SMALL)
+    with torch.no_grad():
+        for parameter in target.parameters():
+            parameter.add_(0.01 * torch.randn_like(parameter))
+    save_weights(tmp_path / "b.safetensors", baseline, SMALL)
+    save_weights(tmp_path / "t.safetensors", target, SMALL)
+    code, out, _ = run(capsys, "attribute", "--method", "faig,abs", "--baseline", str(tmp_path / "b.safetensors"),
+                       "--target", str(tmp_path / "t.safetensors"), "--hr-dir", str(hr_folder), "--steps", "4",
+                       "--out", str(tmp_path / "attr"), "--quiet")
+    assert code == 0 and "faig: blur, noise rankings" in out
+    for method in ("faig", "abs"):
+        lines = (tmp_path / "attr" / method / "blur_index.txt").read_text().split()
+        assert sorted(map(int, lines)) == list(range(len(lines)))

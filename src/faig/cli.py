@@ -55,9 +55,51 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_attribute(args: argparse.Namespace) -> int:
+    from faig.attribution import run_attribute
+
+    results = run_attribute(args.out, args.method, preset=args.preset, arch=args.arch, baseline=args.baseline,
+                            target=args.target, hr_dir=args.hr_dir, split=args.split,
+                            degradations=args.degradations, quadrature=args.quadrature, steps=args.steps,
+                            seed=args.seed, device=args.device, memory_mb=args.memory_mb,
+                            cache=not args.no_cache, progress=not args.quiet)
+    for method, result in results.items():
+        print(f"{method}: {', '.join(result.rankings)} rankings of {result.index.total} filters -> "
+              f"{Path(args.out) / method}")
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from faig.pipeline import reproduce
+
+    reproduce(args.preset, _archs(args.arch), args.out, quick=args.quick, seeds=args.seeds,
+              retrain_steps=args.retrain_steps, weights=args.weights, device=args.device, progress=not args.quiet)
+    print(f"report: {Path(args.out) / 'report.html'} (also report.md, results.json, figures/)")
+    return 0
+
+
+def _cmd_modulate(args: argparse.Namespace) -> int:
+    from faig.pipeline import modulate_image
+
+    written = modulate_image(args.image, args.degradation, args.strength, args.out, preset=args.preset,
+                             arch=args.arch, baseline=args.baseline, target=args.target, filters=args.filters,
+                             percent=args.percent, device=args.device, progress=not args.quiet)
+    print(f"wrote {written}")
+    return 0
+
+
+def _model_source(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--preset", default="embedded", help="use the preset's committed baseline and target")
+    command.add_argument("--arch", default="srresnet", help="srresnet or srcnn_style")
+    command.add_argument("--baseline", help="baseline checkpoint (.safetensors or BasicSR .pth)")
+    command.add_argument("--target", help="target checkpoint (.safetensors or BasicSR .pth)")
+    command.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    command.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="faig", description=__doc__.splitlines()[0].split(":")[0] +
-                                     ": find, test and use the filters a blind SR network learned per degradation.")
+    parser = argparse.ArgumentParser(prog="faig", description="Find, test and use the filters a blind "
+                                     "super-resolution network learned for each degradation (FAIG, NeurIPS 2021).")
     commands = parser.add_subparsers(dest="command", required=True)
 
     data = commands.add_parser("data", help="write an HR set and its clean/blur/noise/blur+noise LR variants "
@@ -102,6 +144,46 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--out", help="also write the JSON to this file")
     evaluate.set_defaults(run=_cmd_eval)
+
+    attribute = commands.add_parser("attribute", help="score every filter per degradation (FAIG Eq. 5-7, or the "
+                                                      "ig/abs/random baselines) and write rankings")
+    attribute.add_argument("--method", default="faig", help="comma-separated: faig, ig, abs, random")
+    _model_source(attribute)
+    images = attribute.add_mutually_exclusive_group()
+    images.add_argument("--split", default="discover", help="embedded split whose images find the filters")
+    images.add_argument("--hr-dir", help="folder of HR images (or official layout) instead")
+    attribute.add_argument("--degradations", default="blur,noise", help="comma-separated variant names")
+    attribute.add_argument("--quadrature", default="gausslegendre",
+                           help="gausslegendre, riemann_left (the paper's) or riemann_trapezoid")
+    attribute.add_argument("--steps", type=int, help="quadrature nodes along the path")
+    attribute.add_argument("--seed", type=int, default=0)
+    attribute.add_argument("--memory-mb", type=float, help="memory budget for batching the path steps")
+    attribute.add_argument("--no-cache", action="store_true", help="do not keep per-image results for resuming")
+    attribute.add_argument("--out", required=True, help="output folder: OUT/<method>/...")
+    attribute.set_defaults(run=_cmd_attribute)
+
+    reproduce = commands.add_parser("reproduce", help="run the paper's experiments and write the report")
+    reproduce.add_argument("--preset", default="embedded")
+    reproduce.add_argument("--arch", default=DEFAULT_ARCHS, help="comma-separated architectures")
+    reproduce.add_argument("--out", default="faig-reproduce", help="output folder")
+    reproduce.add_argument("--quick", action="store_true", help="fewer images, steps and percentages, one seed")
+    reproduce.add_argument("--seeds", type=int, help="number of seeds (default 3; 1 with --quick)")
+    reproduce.add_argument("--retrain-steps", type=int, help="steps of each selective re-training run")
+    reproduce.add_argument("--weights", help="folder of <arch>_{baseline,target}.safetensors to analyse")
+    reproduce.add_argument("--device")
+    reproduce.add_argument("--quiet", action="store_true")
+    reproduce.set_defaults(run=_cmd_reproduce)
+
+    modulate = commands.add_parser("modulate", help="turn one degradation's restoration up or down on an image")
+    modulate.add_argument("image", help="the LR image to super-resolve")
+    modulate.add_argument("--degradation", required=True, help="blur or noise")
+    modulate.add_argument("--lambda", dest="strength", type=float, required=True,
+                          help="0 removes that restoration, 1 is the target, above 1 strengthens it")
+    _model_source(modulate)
+    modulate.add_argument("--filters", help="an official <degradation>_index.txt ranking to use")
+    modulate.add_argument("--percent", type=float, default=1.0, help="share of filters modulated")
+    modulate.add_argument("--out", default="modulated.png")
+    modulate.set_defaults(run=_cmd_modulate)
     return parser
 
 

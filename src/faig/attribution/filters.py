@@ -49,7 +49,7 @@ class FilterIndex:
     @staticmethod
     def from_module(module: nn.Module) -> "FilterIndex":
         """Every convolution weight of any module (grouped ones included), in state-dict order."""
-        conv_weights = {f"{name}.weight" for name, m in module.named_modules()
+        conv_weights = {f"{name}.weight" if name else "weight" for name, m in module.named_modules()
                         if isinstance(m, nn.modules.conv._ConvNd)}
         return FilterIndex.from_state(module.state_dict(), conv_weights)
 

@@ -1,0 +1,121 @@
+"""Outputs on disk, resuming from the per-image cache, `faig attribute`'s function, and bad input."""
+
+import csv
+
+import pytest
+import torch
+
+import faig.attribution.api as api
+from faig.attribution import attribute, load_attribution, run_attribute, save_attribution
+from faig.attribution.filters import read_index_file
+from faig.data.images import write_image
+from faig.errors import FaigError
+from faig.models.checkpoints import save_weights
+from faig.models.registry import ArchConfig, build_model
+
+from conftest import TINY
+
+
+@pytest.fixture()
+def checkpoints(tmp_path, tiny_pair, tiny_images):
+    """Tiny baseline and target checkpoints and a folder of HR PNGs."""
+    save_weights(tmp_path / "baseline.safetensors", tiny_pair[0], TINY)
+    save_weights(tmp_path / "target.safetensors", tiny_pair[1], TINY)
+    for image in tiny_images:
+        write_image(tmp_path / "hr" / f"{image.name}.png", image.hr)
+    return tmp_path
+
+
+def test_results_round_trip_with_csv_and_official_index_files(tmp_path, tiny_pair, tiny_images):
+    result = attribute("faig", *tiny_pair, tiny_images[:2], steps=2, device="cpu", progress=False)
+    files = save_attribution(result, tmp_path / "faig")
+    loaded = load_attribution(tmp_path / "faig")
+    assert loaded.metadata == result.metadata and loaded.degradations == ("blur", "noise")
+    for table in ("scores", "rankings", "per_image", "completeness_gaps"):
+        for name in ("blur", "noise"):
+            assert torch.equal(getattr(loaded, table)[name], getattr(result, table)[name])
+    assert loaded.index == result.index
+    rows = list(csv.DictReader(files["top"].open()))
+    top = round(result.index.total / 100)
+    assert len(rows) == 2 * top
+    first = rows[0]
+    assert result.index.flat(first["layer"], int(first["out"]), int(first["in"])) == int(result.rankings["blur"][0])
+    assert torch.equal(read_index_file(files["noise"], result.index), result.rankings["noise"])
+
+
+def test_resume_after_an_interruption_gives_identical_scores(tmp_path, tiny_pair, tiny_images, monkeypatch):
+    options = dict(steps=3, device="cpu", progress=False, memory_mb=1e-3)  # one image per group
+    fresh = attribute("faig", *tiny_pair, tiny_images, **options)
+    calls = []
+    real = api.faig_paths
+
+    def interrupted(*args, **kwargs):
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api, "faig_paths", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        attribute("faig", *tiny_pair, tiny_images, cache_dir=tmp_path, **options)
+    calls.clear()
+    monkeypatch.setattr(api, "faig_paths", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    resumed = attribute("faig", *tiny_pair, tiny_images, cache_dir=tmp_path, **options)
+    assert len(calls) == len(tiny_images) - 1
+    for name in ("blur", "noise"):
+        assert torch.equal(resumed.scores[name], fresh.scores[name])
+        assert torch.equal(resumed.per_image[name], fresh.per_image[name])
+
+
+def test_run_attribute_writes_every_method(checkpoints):
+    results = run_attribute(checkpoints / "out", "faig,ig,abs,random", baseline=checkpoints / "baseline.safetensors",
+                            target=checkpoints / "target.safetensors", hr_dir=checkpoints / "hr", steps=2,
+                            progress=False)
+    assert set(results) == {"faig", "ig", "abs", "random"}
+    for method in results:
+        folder = checkpoints / "out" / method
+        for name in ("attribution.safetensors", "top1.csv", "config.json", "blur_index.txt", "noise_index.txt"):
+            assert (folder / name).is_file()
+    loaded_abs = load_attribution(checkpoints / "out" / "abs" / "attribution.safetensors")
+    assert loaded_abs.per_image is None and torch.equal(loaded_abs.rankings["blur"], results["abs"].rankings["blur"])
+    metadata = load_attribution(checkpoints / "out" / "faig").metadata
+    assert metadata["images"] == ["img0", "img1", "img2"] and metadata["quadrature"] == "gausslegendre"
+    assert metadata["steps"] == 2 and len(metadata["baseline_hash"]) == 16 and "completeness_gap" in metadata
+
+
+def test_mismatched_networks_are_refused_naming_the_tensor(tiny_pair, tiny_images):
+    narrower = build_model(ArchConfig("srresnet", 2, width=4, depth=2))
+    with pytest.raises(FaigError, match="conv_first.weight"):
+        attribute("faig", tiny_pair[0], narrower, tiny_images)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(degradations="blur,jpeg"), "jpeg"),
+    (dict(degradations="blur"), "two degradations"),
+    (dict(degradations="blur,blur"), "twice"),
+    (dict(degradations=""), "no degradations"),
+    (dict(quadrature="simpson"), "simpson"),
+    (dict(steps=0), "step"),
+    (dict(method="gradcam"), "gradcam"),
+])
+def test_bad_options_get_one_line_errors(tiny_pair, tiny_images, kwargs, message):
+    kwargs = {"method": "faig", **kwargs}
+    with pytest.raises(FaigError, match=message) as error:
+        attribute(kwargs.pop("method"), *tiny_pair, tiny_images, progress=False, **kwargs)
+    assert "\n" not in str(error.value)
+
+
+def test_an_empty_image_set_is_refused(tiny_pair):
+    with pytest.raises(FaigError, match="empty"):
+        attribute("faig", *tiny_pair, [], progress=False)
+
+
+def test_run_attribute_refuses_half_a_pair_and_missing_files(checkpoints):
+    with pytest.raises(FaigError, match="--baseline and --target"):
+        run_attribute(checkpoints / "out", baseline=checkpoints / "baseline.safetensors")
+    with pytest.raises(FaigError, match="not found"):
+        run_attribute(checkpoints / "out", baseline=checkpoints / "nope.pth", target=checkpoints / "target.safetensors")
+    with pytest.raises(FaigError, match="no images|empty"):
+        (checkpoints / "empty").mkdir()
+        run_attribute(checkpoints / "out", baseline=checkpoints / "baseline.safetensors",
+                      target=checkpoints / "target.safetensors", hr_dir=checkpoints / "empty", progress=False)
