@@ -61,6 +61,7 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
     results = run_attribute(args.out, args.method, preset=args.preset, arch=args.arch, baseline=args.baseline,
                             target=args.target, hr_dir=args.hr_dir, split=args.split,
                             degradations=args.degradations, quadrature=args.quadrature, steps=args.steps,
+                            elimination=False if args.no_elimination else None, normalise=not args.abs_plain,
                             seed=args.seed, device=args.device, memory_mb=args.memory_mb,
                             cache=not args.no_cache, progress=not args.quiet)
     for method, result in results.items():
@@ -156,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     attribute.add_argument("--quadrature", default="gausslegendre",
                            help="gausslegendre, riemann_left (the paper's) or riemann_trapezoid")
     attribute.add_argument("--steps", type=int, help="quadrature nodes along the path")
+    attribute.add_argument("--no-elimination", action="store_true",
+                           help="Eq. 6 averaged over the images, without Eq. 7's ~D term (the ablation)")
+    attribute.add_argument("--abs-plain", action="store_true",
+                           help="abs: the plain sum of |θ − θ̄| instead of the official normalisation")
     attribute.add_argument("--seed", type=int, default=0)
     attribute.add_argument("--memory-mb", type=float, help="memory budget for batching the path steps")
     attribute.add_argument("--no-cache", action="store_true", help="do not keep per-image results for resuming")
