@@ -74,7 +74,9 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     from faig.pipeline import reproduce
 
     reproduce(args.preset, _archs(args.arch), args.out, quick=args.quick, seeds=args.seeds,
-              retrain_steps=args.retrain_steps, weights=args.weights, device=args.device, progress=not args.quiet)
+              retrain_steps=args.retrain_steps, retrain_seeds=args.retrain_seeds,
+              prediction_seeds=args.prediction_seeds, weights=args.weights, device=args.device,
+              progress=not args.quiet)
     print(f"report: {Path(args.out) / 'report.html'} (also report.md, results.json, figures/)")
     return 0
 
@@ -174,6 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--quick", action="store_true", help="fewer images, steps and percentages, one seed")
     reproduce.add_argument("--seeds", type=int, help="number of seeds (default 3; 1 with --quick)")
     reproduce.add_argument("--retrain-steps", type=int, help="steps of each selective re-training run")
+    reproduce.add_argument("--retrain-seeds", type=int, help="seeds for re-training (default 1; the paper's: 3)")
+    reproduce.add_argument("--prediction-seeds", type=int, help="seeds for degradation prediction (default 1)")
     reproduce.add_argument("--weights", help="folder of <arch>_{baseline,target}.safetensors to analyse")
     reproduce.add_argument("--device")
     reproduce.add_argument("--quiet", action="store_true")
