@@ -63,8 +63,9 @@ EMBEDDED_ARCHS: dict[str, ArchConfig] = {
 
 # (steps, lr) per preset, architecture and stage. The paper's come from its official configs (the
 # target is fine-tuned at 5e-5 for 100k steps). The embedded targets get a few thousand steps, so
-# they are fine-tuned at 1e-3: at 2e-4 or 5e-4 the denoising function had not emerged after 1,500
-# steps (+1.9 dB on noisy inputs), at 1e-3 it appears between steps 1,000 and 1,500 (+4.4 dB).
+# they are fine-tuned at 1e-3. srresnet's denoising had not emerged after 4,500 steps at 2e-4 or
+# 1,500 at 5e-4 (+2.0 / +1.9 dB on noisy test inputs); at 1e-3 it appears between steps 1,000 and
+# 1,500 (+4.4 dB at 1,500).
 # srcnn_style, with no skip connection, needs a higher baseline rate, more steps and a wider body
 # (64) than srresnet: at width 48 the blind mix cost it 2.3 dB on clean inputs and never taught it
 # to deblur.
