@@ -48,8 +48,8 @@ from faig.experiments.prediction import evaluate_prediction, own_filters, refere
 from faig.experiments.retrain import TASKS, RetrainConfig, retrain
 from faig.files import atomic_path, write_json
 from faig.metrics import psnr
-from faig.models.checkpoints import load_model, load_pair
-from faig.models.registry import ARCHS, check_arch, preset_weights
+from faig.models.checkpoints import load_pair
+from faig.models.registry import ARCHS, ArchConfig, check_arch, preset_weights
 from faig.training.trainer import train_stages
 
 METHODS: tuple[str, ...] = ("faig", "ig", "abs", "random")
@@ -196,10 +196,14 @@ class Setup:
     baseline: nn.Module
     target: nn.Module
     baseline_path: Path
-    scale: int
+    arch_config: ArchConfig
     cache: StepCache
     device: str | None
     progress: bool
+
+    @property
+    def scale(self) -> int:
+        return self.arch_config.scale
 
     @cached_property
     def index(self) -> FilterIndex:
@@ -364,7 +368,6 @@ def step_retrain(setup: Setup, rankings: dict[str, torch.Tensor]) -> dict:
     config = setup.config
     key = setup.cache.key("retrain")
     test = setup.images("test", config.test_images)
-    arch_config = load_model(setup.baseline_path)[1]
     runs: list[tuple[tuple[str, ...], torch.Tensor | None, str]] = [
         (("upper_bound", task), None, task) for task in TASKS]
     runs += [((method, d, task), setup.selection(rankings[f"{method}/{d}"], config.retrain.percent), task)
@@ -374,7 +377,7 @@ def step_retrain(setup: Setup, rankings: dict[str, torch.Tensor]) -> dict:
         name = "-".join(path)
 
         def run() -> list[float]:
-            model = retrain(setup.baseline_path, arch_config, task, selection, config.retrain, setup.seed,
+            model = retrain(setup.baseline_path, setup.arch_config, task, selection, config.retrain, setup.seed,
                             setup.cache.folder / key, name, setup.device, progress=False)
             return per_image_psnr(model, setup.pairs(test, task), setup.scale)
 
@@ -386,6 +389,12 @@ def step_retrain(setup: Setup, rankings: dict[str, torch.Tensor]) -> dict:
 
 
 # ---- aggregation over seeds ------------------------------------------------------------------
+
+def psnr_summary(values: list[float]) -> dict[str, float]:
+    """Mean ± std of PSNRs under the keys results.json gives models and upper bounds."""
+    stats = mean_std(values)
+    return {"psnr": stats["mean"], "std": stats["std"]}
+
 
 def summary(per_seed: list[list[float]]) -> dict[str, float]:
     """Mean ± std: over the seeds' means when there are several seeds, else over the images."""
@@ -498,7 +507,7 @@ def write_rankings(rankings: dict[str, torch.Tensor], folder: Path) -> None:
 def aggregate(per_seed: dict[str, list]) -> dict[str, Any]:
     """One architecture's entry of each results.json section, from its seeds' data."""
     section = {
-        "models": gather(per_seed["models"], lambda v: {"psnr": mean_std(v)["mean"], "std": mean_std(v)["std"]}),
+        "models": gather(per_seed["models"], psnr_summary),
         "masking": gather(per_seed["masking"], summary),
         "ablation": gather(per_seed["ablation"], summary),
         "distribution": gather(per_seed["distribution"], statistics.fmean),
@@ -547,7 +556,7 @@ def reproduce(preset: str = "embedded", archs: tuple[str, ...] = ARCHS, out_dir:
                 preset, arch, seed, out_dir, None if weights is None else Path(weights), device, progress)
             baseline, target, arch_config = load_pair(baseline_path, target_path)
             folder = out_dir / "cache" / f"{arch}-{file_hash(baseline_path, target_path)}" / f"seed{seed}"
-            setup = Setup(config, arch, seed, baseline, target, baseline_path, arch_config.scale,
+            setup = Setup(config, arch, seed, baseline, target, baseline_path, arch_config,
                           StepCache(folder, config, timing, cpu, log), device, progress)
             entry = run_seed(setup)
             if seed == 0:
