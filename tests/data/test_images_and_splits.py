@@ -78,3 +78,23 @@ def test_official_layout_round_trip(hr_folder, tmp_path):
         for a, b in zip(from_disk, synthesised):
             torch.testing.assert_close(a.lr, b.lr, atol=1e-6, rtol=0)
             torch.testing.assert_close(a.hr, b.hr)
+
+
+def test_channel_shuffle_permutes_channels_and_is_off_by_default():
+    from faig.data.patches import augment
+
+    patch = torch.stack([torch.full((4, 4), value) for value in (0.1, 0.5, 0.9)])[None]
+    seen = set()
+    for seed in range(40):
+        shuffled = augment(patch, torch.Generator().manual_seed(seed), channel_shuffle=True)
+        values = tuple(round(float(shuffled[0, c, 0, 0]), 1) for c in range(3))
+        assert sorted(values) == [0.1, 0.5, 0.9]
+        seen.add(values)
+        plain_generator = torch.Generator().manual_seed(seed)
+        plain = augment(patch, plain_generator)
+        assert [round(float(plain[0, c, 0, 0]), 1) for c in range(3)] == [0.1, 0.5, 0.9]
+        # the plain draw consumes the same random numbers as before the option existed
+        reference = torch.Generator().manual_seed(seed)
+        torch.rand(3, generator=reference)
+        assert torch.equal(plain_generator.get_state(), reference.get_state())
+    assert len(seen) == 6

@@ -36,6 +36,9 @@ def test_presets():
     assert paper.degradations.blur_prob == 0.5 and paper.degradations.noise_prob == 0.5
     baseline = preset_config("embedded", "srcnn_style", "baseline", scale=3)
     assert baseline.degradations.blur_prob == 0 and baseline.arch.scale == 3
+    assert baseline.channel_shuffle and not paper.channel_shuffle
+    assert not preset_config("embedded", "srresnet", "baseline").channel_shuffle
+    assert TrainConfig.from_dict(baseline.to_dict()) == baseline
     with pytest.raises(FaigError, match="unknown preset"):
         preset_config("huge", "srresnet", "baseline")
     assert TrainConfig.from_dict(paper.to_dict()) == paper

@@ -1,4 +1,5 @@
-"""Training batches: random GT crops with flips and 90-degree rotations, degraded on the fly (Eq. 1)."""
+"""Training batches: random GT crops with flips and 90-degree rotations (and, optionally, a random order
+of the colour channels), degraded on the fly (Eq. 1)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,14 @@ def random_crop(image: torch.Tensor, size: int, generator: torch.Generator) -> t
     return image[..., top:top + size, left:left + size]
 
 
-def augment(patch: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Random horizontal flip, vertical flip and transpose: the 8 symmetries of the square."""
+def augment(patch: torch.Tensor, generator: torch.Generator, channel_shuffle: bool = False) -> torch.Tensor:
+    """Random horizontal flip, vertical flip and transpose: the 8 symmetries of the square; with
+    ``channel_shuffle`` also a random order of the RGB channels (Eq. 1 treats each channel alike, so
+    every order is as valid a training pair; it keeps a network from learning the training photos'
+    colour statistics)."""
     hflip, vflip, transpose = (torch.rand(3, generator=generator) < 0.5).tolist()
+    if channel_shuffle:
+        patch = patch[:, torch.randperm(patch.shape[1], generator=generator)]
     if hflip:
         patch = patch.flip(-1)
     if vflip:
@@ -40,9 +46,10 @@ def check_patchable(images: list[NamedImage], gt_size: int) -> None:
 
 
 def training_batch(images: list[NamedImage], batch_size: int, gt_size: int, sampler: DegradationSampler,
-                   generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+                   generator: torch.Generator, channel_shuffle: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """(LR, GT) batch: each GT patch from a uniformly drawn image, degraded by its own draw."""
     picks = torch.randint(len(images), (batch_size,), generator=generator).tolist()
-    gt = torch.cat([augment(random_crop(images[i].hr, gt_size, generator), generator) for i in picks])
+    gt = torch.cat([augment(random_crop(images[i].hr, gt_size, generator), generator, channel_shuffle)
+                    for i in picks])
     lr = degrade_batch(gt, sample_degradations(sampler, batch_size, generator), generator)
     return lr, gt

@@ -130,7 +130,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
                desc=f"{config.arch.arch} {config.stage}", dynamic_ncols=True, mininterval=2.0)
     running = None
     for step in bar:
-        lr_batch, gt_batch = training_batch(images, config.batch_size, config.gt_size, config.degradations, generator)
+        lr_batch, gt_batch = training_batch(images, config.batch_size, config.gt_size, config.degradations, generator,
+                                            config.channel_shuffle)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
         loss = F.l1_loss(model(lr_batch.to(torch_device)), gt_batch.to(torch_device))

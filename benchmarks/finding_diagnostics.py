@@ -1,0 +1,173 @@
+"""Why a finding of ``faig reproduce`` holds or fails on a pair of models: four measurements.
+
+1. ``reference``: test-split PSNR (clean inputs) of bicubic upsampling, the baseline and the target,
+   per photo. Sec. 4.1 asks for a baseline that is "a common SR model": one below bicubic is not.
+2. ``stability``: top-1 % overlap of Eq. 7's rankings found on two disjoint halves of the ``discover``
+   split, and on ``discover`` against ``calibrate``. Eq. 7 averages over a data set "to eliminate
+   the impact of image contents"; a low overlap says the set is too small for that.
+3. ``placement``: for each degradation, how its top 1 % spreads over the layers, and how over-
+   represented each layer is (share of the set / share of all filters).
+4. ``cross_masking``: the masking drop (Sec. 5.2.1, x 1e-3) of each degradation's top 0.5/1/2 % on
+   its own and on the other degradation's inputs, on ``discover`` (where they were found) and on
+   the held-out ``test`` split; ``other_over_own`` < 1/3 is the report's discriminative bar. Measured
+   for Eq. 7 as the paper writes it, and for Eq. 7 with each image's scores divided by their sum
+   (``share``), which tells whether one degradation's larger attribution total swamps the
+   elimination term.
+
+    python benchmarks/finding_diagnostics.py --out benchmarks/results/finding_diagnostics.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from faig.attribution import attribute
+from faig.attribution.discriminative import discriminative_scores
+from faig.attribution.filters import FilterIndex
+from faig.attribution.result import rank
+from faig.data.degradations import variant
+from faig.data.layout import degraded_pairs
+from faig.data.splits import load_images
+from faig.experiments.distribution import layer_shares
+from faig.experiments.masking import masking_drops
+from faig.files import write_json
+from faig.metrics import psnr
+from faig.models.checkpoints import load_pair
+from faig.models.registry import preset_weights
+
+DEGRADATIONS = ("blur", "noise")
+INPUT_OF = {"blur": "blur_input", "noise": "noise_input"}
+PERCENTS = (0.5, 1.0, 2.0)
+
+
+def photo(name: str) -> str:
+    """The photo a tile (``<photo>_r<row>c<col>``) comes from."""
+    return name.rsplit("_r", 1)[0]
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+@torch.no_grad()
+def reference(baseline, target, scale: int) -> dict:
+    """Per-photo clean-input PSNR of bicubic, baseline and target on the test split."""
+    per_photo: dict[str, dict[str, list[float]]] = {}
+    for pair in degraded_pairs(load_images("test", scale=scale), variant("clean", scale), 0):
+        outputs = {"bicubic": F.interpolate(pair.lr, scale_factor=scale, mode="bicubic", align_corners=False),
+                   "baseline": baseline(pair.lr), "target": target(pair.lr)}
+        scores = per_photo.setdefault(photo(pair.name), {name: [] for name in outputs})
+        for name, output in outputs.items():
+            scores[name].append(psnr(output.clamp(0, 1), pair.hr, scale))
+    return {name: {model: round(mean(values), 3) for model, values in scores.items()}
+            for name, scores in per_photo.items()}
+
+
+def rankings(per_image: dict[str, torch.Tensor], rows: slice | list[int] = slice(None),
+             share: bool = False) -> dict[str, torch.Tensor]:
+    """Eq. 7 rankings from some images' Eq. 6 scores; ``share`` divides each image's scores by their sum."""
+    chosen = {name: scores[rows] for name, scores in per_image.items()}
+    if share:
+        chosen = {name: scores / scores.sum(1, keepdim=True) for name, scores in chosen.items()}
+    return {name: rank(scores) for name, scores in discriminative_scores(chosen).items()}
+
+
+def top_overlap(first: torch.Tensor, second: torch.Tensor, count: int) -> float:
+    return len(set(first[:count].tolist()) & set(second[:count].tolist())) / count
+
+
+def placement(index: FilterIndex, ranking: torch.Tensor) -> dict:
+    """Per-layer share of the top 1 % and its over-representation against the layer's size."""
+    shares = layer_shares(index, index.selection(ranking, 1.0))
+    sizes = {layer.module: layer.count / index.total for layer in index.layers}
+    return {module: {"share": round(share, 4), "over_representation": round(share / sizes[module], 2)}
+            for module, share in shares.items() if share > 0}
+
+
+def cross_masking(baseline, target, ranks: dict[str, torch.Tensor], inputs: dict[str, list[torch.Tensor]]) -> dict:
+    """Each degradation's top-p % masked: mean drop on its own and the other degradation's inputs."""
+    result = {}
+    for name, ranking in ranks.items():
+        other = INPUT_OF[next(d for d in DEGRADATIONS if d != name)]
+        curves = masking_drops(baseline, target, ranking, inputs, PERCENTS)
+        result[name] = {percent: {"own": round(mean(drops[INPUT_OF[name]]), 4), "other": round(mean(drops[other]), 4),
+                                  "other_over_own": round(mean(drops[other]) / mean(drops[INPUT_OF[name]]), 3)}
+                        for percent, drops in curves.items()}
+    return result
+
+
+def diagnose(baseline_path: Path, target_path: Path, steps: int, progress: bool) -> dict:
+    baseline, target, arch_config = load_pair(baseline_path, target_path)
+    scale, index = arch_config.scale, FilterIndex.from_module(target)
+    count = round(index.total / 100)
+    per_split = {split: attribute("faig", baseline, target, load_images(split, scale=scale), DEGRADATIONS,
+                                  steps=steps, progress=progress).per_image
+                 for split in ("discover", "calibrate")}
+    discover = per_split["discover"]
+    images = discover["blur"].shape[0]
+    halves = rankings(discover, list(range(0, images, 2))), rankings(discover, list(range(1, images, 2)))
+    paper, calibrate = rankings(discover), rankings(per_split["calibrate"])
+    inputs = {split: {INPUT_OF[name]: [pair.lr for pair in degraded_pairs(load_images(split, scale=scale),
+                                                                          variant(name, scale), 0)]
+                      for name in DEGRADATIONS}
+              for split in ("discover", "test")}
+    return {
+        "weights": {"baseline": str(baseline_path), "target": str(target_path)}, "filters": index.total,
+        "reference": reference(baseline, target, scale),
+        "stability": {name: {"discover_halves": round(top_overlap(*(h[name] for h in halves), count), 3),
+                             "discover_vs_calibrate": round(top_overlap(paper[name], calibrate[name], count), 3)}
+                      for name in DEGRADATIONS},
+        "top1_overlap_blur_noise": round(top_overlap(paper["blur"], paper["noise"], count), 3),
+        "placement": {name: placement(index, paper[name]) for name in DEGRADATIONS},
+        "cross_masking": {kind: {split: cross_masking(baseline, target, ranks, split_inputs)
+                                 for split, split_inputs in inputs.items()}
+                          for kind, ranks in (("eq7", paper), ("share", rankings(discover, share=True)))},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="srresnet,srcnn_style")
+    parser.add_argument("--weights", type=Path, help="folder with <arch>_{baseline,target}.safetensors "
+                                                     "(default: the committed embedded models)")
+    parser.add_argument("--steps", type=int, default=8, help="Gauss-Legendre nodes (faig reproduce's default)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    results = {"command": "python benchmarks/finding_diagnostics.py " + " ".join(
+        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if v is not None), "archs": {}}
+    for arch in args.arch.split(","):
+        paths = [(args.weights / f"{arch}_{stage}.safetensors") if args.weights else preset_weights("embedded", arch, stage)
+                 for stage in ("baseline", "target")]
+        started = time.perf_counter()
+        results["archs"][arch] = diagnose(*paths, args.steps, progress=True)
+        results["archs"][arch]["seconds"] = round(time.perf_counter() - started, 1)
+        found = results["archs"][arch]
+        print(f"\n{arch}: {found['filters']} filters, {found['seconds']} s")
+        for name, scores in found["reference"].items():
+            print(f"  test {name:18s} PSNR bicubic {scores['bicubic']:.2f}  baseline {scores['baseline']:.2f}  "
+                  f"target {scores['target']:.2f}")
+        for name in DEGRADATIONS:
+            stability = found["stability"][name]
+            top_layers = sorted(found["placement"][name].items(), key=lambda item: -item[1]["share"])[:3]
+            print(f"  {name}: top-1% overlap halves {stability['discover_halves']:.2f}, discover/calibrate "
+                  f"{stability['discover_vs_calibrate']:.2f}; largest layers "
+                  + ", ".join(f"{module} {v['share']:.0%} (x{v['over_representation']})" for module, v in top_layers))
+        for kind, splits in found["cross_masking"].items():
+            for split, sets in splits.items():
+                for name, curve in sets.items():
+                    print(f"  {kind:5s} {split:8s} {name:5s} set 1%: own {curve['1'].get('own'):.3f}  other "
+                          f"{curve['1'].get('other'):.3f}  other/own {curve['1'].get('other_over_own'):.2f}")
+    write_json(args.out, results)
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
