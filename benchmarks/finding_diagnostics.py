@@ -8,7 +8,8 @@
 3. ``placement``: for each degradation, how its top 1 % spreads over the layers, and how over-
    represented each layer is (share of the set / share of all filters).
 4. ``cross_masking``: the masking drop (Sec. 5.2.1, x 1e-3) of each degradation's top 0.5/1/2 % on
-   its own and on the other degradation's inputs, on ``discover`` (where they were found) and on
+   its own and on the other degradation's inputs, and on blur+noise inputs (``mixed``: does the
+   target use those filters when both degradations are present?), on ``discover`` (where they were found) and on
    the held-out ``test`` split; ``other_over_own`` < 1/3 is the report's discriminative bar. Measured
    for Eq. 7 as the paper writes it, and for Eq. 7 with each image's scores divided by their sum
    (``share``), which tells whether one degradation's larger attribution total swamps the
@@ -41,7 +42,7 @@ from faig.models.checkpoints import load_pair
 from faig.models.registry import preset_weights
 
 DEGRADATIONS = ("blur", "noise")
-INPUT_OF = {"blur": "blur_input", "noise": "noise_input"}
+INPUT_OF = {"blur": "blur_input", "noise": "noise_input", "blur+noise": "mixed_input"}
 PERCENTS = (0.5, 1.0, 2.0)
 
 
@@ -90,12 +91,14 @@ def placement(index: FilterIndex, ranking: torch.Tensor) -> dict:
 
 
 def cross_masking(baseline, target, ranks: dict[str, torch.Tensor], inputs: dict[str, list[torch.Tensor]]) -> dict:
-    """Each degradation's top-p % masked: mean drop on its own and the other degradation's inputs."""
+    """Each degradation's top-p % masked: mean drop on its own, the other degradation's and the
+    blur+noise inputs."""
     result = {}
     for name, ranking in ranks.items():
         other = INPUT_OF[next(d for d in DEGRADATIONS if d != name)]
         curves = masking_drops(baseline, target, ranking, inputs, PERCENTS)
         result[name] = {percent: {"own": round(mean(drops[INPUT_OF[name]]), 4), "other": round(mean(drops[other]), 4),
+                                  "mixed": round(mean(drops[INPUT_OF["blur+noise"]]), 4),
                                   "other_over_own": round(mean(drops[other]) / mean(drops[INPUT_OF[name]]), 3)}
                         for percent, drops in curves.items()}
     return result
@@ -114,7 +117,7 @@ def diagnose(baseline_path: Path, target_path: Path, steps: int, progress: bool)
     paper, calibrate = rankings(discover), rankings(per_split["calibrate"])
     inputs = {split: {INPUT_OF[name]: [pair.lr for pair in degraded_pairs(load_images(split, scale=scale),
                                                                           variant(name, scale), 0)]
-                      for name in DEGRADATIONS}
+                      for name in INPUT_OF}
               for split in ("discover", "test")}
     return {
         "weights": {"baseline": str(baseline_path), "target": str(target_path)}, "filters": index.total,
@@ -163,8 +166,9 @@ def main() -> None:
         for kind, splits in found["cross_masking"].items():
             for split, sets in splits.items():
                 for name, curve in sets.items():
-                    print(f"  {kind:5s} {split:8s} {name:5s} set 1%: own {curve['1'].get('own'):.3f}  other "
-                          f"{curve['1'].get('other'):.3f}  other/own {curve['1'].get('other_over_own'):.2f}")
+                    at = curve["1"]
+                    print(f"  {kind:5s} {split:8s} {name:5s} set 1%: own {at['own']:.3f}  other {at['other']:.3f}  "
+                          f"other/own {at['other_over_own']:.2f}  blur+noise {at['mixed']:.3f}")
     write_json(args.out, results)
     print(f"\nwrote {args.out}")
 

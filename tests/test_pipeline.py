@@ -25,9 +25,10 @@ def check_results(results: dict, archs: tuple[str, ...]) -> None:
     """Every key the issue lists, for each architecture."""
     percents = [percent_key(p) for p in results["config"]["percents"]]
     for arch in archs:
-        for stage in ("baseline", "target"):
+        for stage in ("baseline", "target", "bicubic"):
             for name in VARIANTS:
                 assert isinstance(results["models"][arch][stage][name]["psnr"], float)
+        assert results["findings"][0]["claim"].startswith("the baseline is a real SR model")
         for method in METHODS:
             for d in DEGRADATIONS:
                 for percent in percents:

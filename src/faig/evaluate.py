@@ -21,10 +21,15 @@ def resolve_device(name: str | None = None) -> torch.device:
 
 
 @torch.no_grad()
+def model_device(model: nn.Module) -> torch.device:
+    """Where a network's weights live (the CPU for one without weights, such as bicubic upsampling)."""
+    parameter = next(model.parameters(), None)
+    return torch.device("cpu") if parameter is None else parameter.device
+
+
 def super_resolve(model: nn.Module, lr: torch.Tensor) -> torch.Tensor:
     """The network's output for one LR image, clipped to [0, 1], on the CPU."""
-    device = next(model.parameters()).device
-    return model(lr.to(device)).clamp(0, 1).cpu()
+    return model(lr.to(model_device(model))).clamp(0, 1).cpu()
 
 
 def score_pairs(model: nn.Module, pairs: list[Pair], scale: int, with_ssim: bool = True) -> dict[str, float]:

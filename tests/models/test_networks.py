@@ -87,3 +87,13 @@ def test_bad_arch_and_scale():
         build_model(ArchConfig("srresnet", 5))
     with pytest.raises(FaigError, match="ships no weights"):
         preset_weights("paper", "srresnet", "target")
+
+
+def test_bicubic_reference_keeps_constant_images_and_has_no_weights():
+    from faig.evaluate import model_device
+    from faig.models.interpolation import Bicubic
+
+    flat = torch.full((1, 3, 5, 7), 0.25)
+    model = Bicubic(3)
+    assert torch.allclose(model(flat), torch.full((1, 3, 15, 21), 0.25))
+    assert list(model.parameters()) == [] and model_device(model) == torch.device("cpu")

@@ -73,8 +73,11 @@ def findings_table(results: dict) -> Table:
 
 def models_table(results: dict) -> Table:
     variants = ["clean", "blur", "noise", "blur+noise"]
-    rows = [[f"{arch} {stage}"] + [f"{results['models'][arch][stage][v]['psnr']:.2f}" for v in variants]
-            for arch in results["models"] for stage in ("baseline", "target")]
+    first = next(iter(results["models"]))
+    rows = [[name] + [f"{scores[v]['psnr']:.2f}" for v in variants]
+            for name, scores in [("bicubic", results["models"][first]["bicubic"])]
+            + [(f"{arch} {stage}", results["models"][arch][stage])
+               for arch in results["models"] for stage in ("baseline", "target")]]
     return Table(["model"] + variants, rows, "PSNR (dB) on the test split")
 
 
