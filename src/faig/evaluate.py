@@ -20,13 +20,13 @@ def resolve_device(name: str | None = None) -> torch.device:
     return torch.device(name)
 
 
-@torch.no_grad()
 def model_device(model: nn.Module) -> torch.device:
     """Where a network's weights live (the CPU for one without weights, such as bicubic upsampling)."""
     parameter = next(model.parameters(), None)
     return torch.device("cpu") if parameter is None else parameter.device
 
 
+@torch.no_grad()
 def super_resolve(model: nn.Module, lr: torch.Tensor) -> torch.Tensor:
     """The network's output for one LR image, clipped to [0, 1], on the CPU."""
     return model(lr.to(model_device(model))).clamp(0, 1).cpu()
