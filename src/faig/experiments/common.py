@@ -10,6 +10,7 @@ from torch import nn
 
 from faig.attribution.filters import State
 from faig.data.degradations import quantize
+from faig.evaluate import model_device
 
 
 def state_of(model: nn.Module) -> State:
@@ -29,7 +30,7 @@ def outputs(model: nn.Module, lrs: list[torch.Tensor], state: State | None = Non
     ``state`` into it; images of equal size run together in batches."""
     if state is not None:
         model.load_state_dict(state)
-    device = next(model.parameters()).device
+    device = model_device(model)
     results: list[torch.Tensor | None] = [None] * len(lrs)
     by_shape: dict[tuple[int, ...], list[int]] = {}
     for position, lr in enumerate(lrs):

@@ -13,7 +13,7 @@ from torch import nn
 
 
 class Bicubic(nn.Module):
-    """Bicubic upsampling by ``scale`` (half-pixel centres, as ``cv2.resize(INTER_CUBIC)``)."""
+    """Bicubic upsampling by ``scale`` (half-pixel centres, Keys' kernel with a = -0.75)."""
 
     def __init__(self, scale: int) -> None:
         super().__init__()
