@@ -70,8 +70,8 @@ EMBEDDED_ARCHS: dict[str, ArchConfig] = {
 # srcnn_style, with no skip connection, needs a higher baseline rate, more steps and a wider body
 # (64) than srresnet: at width 48 the blind mix cost it 2.3 dB on clean inputs and never taught it
 # to deblur. It also has to learn colour itself (srresnet adds the upsampled input): trained on the
-# train split's colours alone (5 of its 9 photos are grayscale, none has a blue sky), its 3,000-step
-# baseline cast rocket's sky green, 10.4 dB below bicubic there; so its patches get a random channel
+# train split's colours alone (5 of its 9 photos are grayscale), its 3,000-step
+# baseline cast rocket's bluish tiles green, 10.4 dB below bicubic there; so its patches get a random channel
 # order (EMBEDDED_CHANNEL_SHUFFLE) and its baseline 4,500 steps.
 _PAPER_SCHEDULE = {"baseline": (1_000_000, 2e-4), "target": (100_000, 5e-5)}
 SCHEDULES: dict[str, dict[str, dict[str, tuple[int, float]]]] = {
