@@ -25,7 +25,6 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 from faig.attribution import attribute
 from faig.attribution.discriminative import discriminative_scores
@@ -34,11 +33,14 @@ from faig.attribution.result import rank
 from faig.data.degradations import variant
 from faig.data.layout import degraded_pairs
 from faig.data.splits import load_images
+from faig.evaluate import super_resolve
+from faig.experiments.common import outputs, runner
 from faig.experiments.distribution import layer_shares
 from faig.experiments.masking import masking_drops
 from faig.files import write_json
 from faig.metrics import psnr
 from faig.models.checkpoints import load_pair
+from faig.models.interpolation import Bicubic
 from faig.models.registry import preset_weights
 
 DEGRADATIONS = ("blur", "noise")
@@ -55,16 +57,14 @@ def mean(values: list[float]) -> float:
     return sum(values) / len(values)
 
 
-@torch.no_grad()
 def reference(baseline, target, scale: int) -> dict:
     """Per-photo clean-input PSNR of bicubic, baseline and target on the test split."""
+    models = {"bicubic": Bicubic(scale), "baseline": baseline, "target": target}
     per_photo: dict[str, dict[str, list[float]]] = {}
     for pair in degraded_pairs(load_images("test", scale=scale), variant("clean", scale), 0):
-        outputs = {"bicubic": F.interpolate(pair.lr, scale_factor=scale, mode="bicubic", align_corners=False),
-                   "baseline": baseline(pair.lr), "target": target(pair.lr)}
-        scores = per_photo.setdefault(photo(pair.name), {name: [] for name in outputs})
-        for name, output in outputs.items():
-            scores[name].append(psnr(output.clamp(0, 1), pair.hr, scale))
+        scores = per_photo.setdefault(photo(pair.name), {name: [] for name in models})
+        for name, model in models.items():
+            scores[name].append(psnr(super_resolve(model, pair.lr), pair.hr, scale))
     return {name: {model: round(mean(values), 3) for model, values in scores.items()}
             for name, scores in per_photo.items()}
 
@@ -90,17 +90,19 @@ def placement(index: FilterIndex, ranking: torch.Tensor) -> dict:
             for module, share in shares.items() if share > 0}
 
 
-def cross_masking(baseline, target, ranks: dict[str, torch.Tensor], inputs: dict[str, list[torch.Tensor]]) -> dict:
+def cross_masking(baseline, target, ranks: dict[str, torch.Tensor], inputs: dict[str, list[torch.Tensor]],
+                  references: dict[str, list[torch.Tensor]]) -> dict:
     """Each degradation's top-p % masked: mean drop on its own, the other degradation's and the
-    blur+noise inputs."""
+    blur+noise inputs (``references``: the target's outputs for ``inputs``)."""
     result = {}
     for name, ranking in ranks.items():
-        other = INPUT_OF[next(d for d in DEGRADATIONS if d != name)]
-        curves = masking_drops(baseline, target, ranking, inputs, PERCENTS)
-        result[name] = {percent: {"own": round(mean(drops[INPUT_OF[name]]), 4), "other": round(mean(drops[other]), 4),
-                                  "mixed": round(mean(drops[INPUT_OF["blur+noise"]]), 4),
-                                  "other_over_own": round(mean(drops[other]) / mean(drops[INPUT_OF[name]]), 3)}
-                        for percent, drops in curves.items()}
+        other = next(d for d in DEGRADATIONS if d != name)
+        result[name] = {}
+        for percent, drops in masking_drops(baseline, target, ranking, inputs, PERCENTS, references).items():
+            means = {degradation: mean(drops[kind]) for degradation, kind in INPUT_OF.items()}
+            result[name][percent] = {"own": round(means[name], 4), "other": round(means[other], 4),
+                                     "mixed": round(means["blur+noise"], 4),
+                                     "other_over_own": round(means[other] / means[name], 3)}
     return result
 
 
@@ -119,6 +121,9 @@ def diagnose(baseline_path: Path, target_path: Path, steps: int, progress: bool)
                                                                           variant(name, scale), 0)]
                       for name in INPUT_OF}
               for split in ("discover", "test")}
+    model = runner(target)
+    references = {split: {kind: outputs(model, lrs) for kind, lrs in split_inputs.items()}
+                  for split, split_inputs in inputs.items()}
     return {
         "weights": {"baseline": str(baseline_path), "target": str(target_path)}, "filters": index.total,
         "reference": reference(baseline, target, scale),
@@ -127,7 +132,7 @@ def diagnose(baseline_path: Path, target_path: Path, steps: int, progress: bool)
                       for name in DEGRADATIONS},
         "top1_overlap_blur_noise": round(top_overlap(paper["blur"], paper["noise"], count), 3),
         "placement": {name: placement(index, paper[name]) for name in DEGRADATIONS},
-        "cross_masking": {kind: {split: cross_masking(baseline, target, ranks, split_inputs)
+        "cross_masking": {kind: {split: cross_masking(baseline, target, ranks, split_inputs, references[split])
                                  for split, split_inputs in inputs.items()}
                           for kind, ranks in (("eq7", paper), ("share", rankings(discover, share=True)))},
     }
