@@ -1,4 +1,4 @@
-"""Why a finding of ``faig reproduce`` holds or fails on a pair of models: four measurements.
+"""Why a finding of ``faig reproduce`` holds or fails on a pair of models: five measurements.
 
 1. ``reference``: test-split PSNR (clean inputs) of bicubic upsampling, the baseline and the target,
    per photo. Sec. 4.1 asks for a baseline that is "a common SR model": one below bicubic is not.
@@ -14,6 +14,10 @@
    for Eq. 7 as the paper writes it, and for Eq. 7 with each image's scores divided by their sum
    (``share``), which tells whether one degradation's larger attribution total swamps the
    elimination term.
+5. ``colour_bias``: test-split PSNR of the baseline and the target on clean, blur and noise inputs,
+   as scored and with each tile's per-channel mean error removed, and that mean error's size in
+   8-bit levels: how much of a network's loss is a colour or brightness shift (a network without
+   the upsampled-input skip must produce every tile's colour itself) rather than missing detail.
 
     python benchmarks/finding_diagnostics.py --out benchmarks/results/finding_diagnostics.json
 """
@@ -67,6 +71,26 @@ def reference(baseline, target, scale: int) -> dict:
             scores[name].append(psnr(super_resolve(model, pair.lr), pair.hr, scale))
     return {name: {model: round(mean(values), 3) for model, values in scores.items()}
             for name, scores in per_photo.items()}
+
+
+def colour_bias(baseline, target, scale: int, variants: tuple[str, ...] = ("clean", "blur", "noise")) -> dict:
+    """Test-split PSNR as scored and after removing each tile's per-channel mean error, and the mean
+    absolute per-channel error of the tiles in 8-bit levels, per variant and network."""
+    images = load_images("test", scale=scale)
+    result: dict[str, dict[str, dict[str, float]]] = {}
+    for name in variants:
+        scores = {stage: {"psnr": [], "psnr_bias_removed": [], "bias_levels": []} for stage in ("baseline", "target")}
+        for pair in degraded_pairs(images, variant(name, scale), 0):
+            for stage, model in (("baseline", baseline), ("target", target)):
+                output = super_resolve(model, pair.lr)
+                inner = (slice(None), slice(None), slice(scale, -scale), slice(scale, -scale))
+                bias = (output - pair.hr)[inner].mean(dim=(2, 3), keepdim=True)
+                scores[stage]["psnr"].append(psnr(output, pair.hr, scale))
+                scores[stage]["psnr_bias_removed"].append(psnr((output - bias).clamp(0, 1), pair.hr, scale))
+                scores[stage]["bias_levels"].append(float(bias.abs().mean()) * 255)
+        result[name] = {stage: {key: round(mean(values), 3) for key, values in lists.items()}
+                        for stage, lists in scores.items()}
+    return result
 
 
 def rankings(per_image: dict[str, torch.Tensor], rows: slice | list[int] = slice(None),
@@ -127,6 +151,7 @@ def diagnose(baseline_path: Path, target_path: Path, steps: int, progress: bool)
     return {
         "weights": {"baseline": str(baseline_path), "target": str(target_path)}, "filters": index.total,
         "reference": reference(baseline, target, scale),
+        "colour_bias": colour_bias(baseline, target, scale),
         "stability": {name: {"discover_halves": round(top_overlap(*(h[name] for h in halves), count), 3),
                              "discover_vs_calibrate": round(top_overlap(paper[name], calibrate[name], count), 3)}
                       for name in DEGRADATIONS},
@@ -162,6 +187,10 @@ def main() -> None:
         for name, scores in found["reference"].items():
             print(f"  test {name:18s} PSNR bicubic {scores['bicubic']:.2f}  baseline {scores['baseline']:.2f}  "
                   f"target {scores['target']:.2f}")
+        for name, stages in found["colour_bias"].items():
+            print(f"  test {name:5s} " + "  ".join(
+                f"{stage} {v['psnr']:.2f} ({v['psnr_bias_removed']:.2f} without a {v['bias_levels']:.1f}-level bias)"
+                for stage, v in stages.items()))
         for name in DEGRADATIONS:
             stability = found["stability"][name]
             top_layers = sorted(found["placement"][name].items(), key=lambda item: -item[1]["share"])[:3]

@@ -1,0 +1,106 @@
+"""Which embedded schedule teaches srcnn_style the blind-SR effect (issue 2, point 6)?
+
+Trains the embedded srcnn_style baseline and target (Sec. 4.1) under several (steps, learning rate,
+GT patch) schedules, several at once in separate processes, and scores each pair on the ``test``
+split: the target's PSNR gain over the baseline on ``blur``, ``noise`` and ``clean`` inputs, which
+must reach +1.5 / +4 / -2.5 dB. Meant for a GPU, where a schedule takes a few minutes; a schedule
+worth adopting must still fit the 2-core CPU's 30 minutes per stage, where the embedded srcnn_style
+(width 64) takes 0.34-0.35 s a step at GT patch 64: at most about 5,000 steps. Results are merged
+into ``--json`` schedule by schedule, so runs of different ``--only`` sets add up; ``seconds`` are
+wall times with ``jobs_at_once`` schedules sharing the machine, not speeds.
+
+    python benchmarks/srcnn_style_schedules.py --device cuda --jobs 3 --only committed long_target
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from faig.data.splits import load_images
+from faig.evaluate import score_variants
+from faig.models.checkpoints import load_model
+from faig.models.registry import preset_weights
+from faig.training.config import preset_config
+from faig.training.trainer import train
+
+# name: ((baseline steps, lr, GT patch), (target steps, lr, GT patch)); no baseline schedule: fine-tune
+# the committed embedded baseline (trained on the 2-core CPU)
+Stage = tuple[int, float, int]
+SCHEDULES: dict[str, tuple[Stage | None, Stage]] = {
+    "committed": ((4_500, 1e-3, 64), (3_000, 1e-3, 64)),
+    "long_target": ((4_500, 1e-3, 64), (5_000, 1e-3, 64)),
+    "target_2e-3": ((4_500, 1e-3, 64), (5_000, 2e-3, 64)),
+    "baseline_2e-3": ((4_500, 2e-3, 64), (5_000, 1e-3, 64)),
+    "both_2e-3": ((4_500, 2e-3, 64), (5_000, 2e-3, 64)),
+    "patch48": ((8_000, 1e-3, 48), (8_000, 1e-3, 48)),
+    "patch48_2e-3": ((8_000, 2e-3, 48), (8_000, 2e-3, 48)),
+    "target_patch48": ((4_500, 1e-3, 64), (8_000, 1e-3, 48)),
+    "ceiling_not_cpu": ((15_000, 1e-3, 64), (8_000, 1e-3, 64)),
+    "committed_baseline_target_4500": (None, (4_500, 1e-3, 64)),
+    "committed_baseline_target_5000": (None, (5_000, 1e-3, 64)),
+    "committed_baseline_target_4500_5e-4": (None, (4_500, 5e-4, 64)),
+}
+VARIANTS = ("clean", "blur", "noise")
+ARCH = "srcnn_style"
+
+
+def run_schedule(name: str, out_dir: str, device: str, scale: int = 2) -> dict:
+    """Train one schedule's baseline and target and score both on the test split."""
+    folder = Path(out_dir) / name
+    torch.set_num_threads(2)
+    seconds = {}
+    baseline_schedule, target_schedule = SCHEDULES[name]
+    paths = {"baseline": folder / f"{ARCH}_baseline.safetensors", "target": folder / f"{ARCH}_target.safetensors"}
+    if baseline_schedule is None:
+        paths["baseline"] = preset_weights("embedded", ARCH, "baseline")
+    for stage, schedule in (("baseline", baseline_schedule), ("target", target_schedule)):
+        if schedule is None:
+            continue
+        steps, lr, gt_size = schedule
+        config = replace(preset_config("embedded", ARCH, stage, scale), steps=steps, lr=lr, gt_size=gt_size,
+                         checkpoint_every=steps)
+        began = time.time()
+        train(config, folder, paths["baseline"] if stage == "target" else None, device=device, progress=False)
+        seconds[stage] = round(time.time() - began, 1)
+    images = load_images("test", None, scale)
+    scores = {}
+    for stage in ("baseline", "target"):
+        model = load_model(paths[stage])[0].to(device)
+        scores[stage] = {k: round(v["psnr"], 3) for k, v in score_variants(model, images, scale, VARIANTS,
+                                                                            with_ssim=False).items()}
+    gains = {v: round(scores["target"][v] - scores["baseline"][v], 3) for v in VARIANTS}
+    return {"schedule": SCHEDULES[name], "psnr": scores, "gain": gains, "seconds": seconds}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--jobs", type=int, default=3)
+    parser.add_argument("--only", nargs="*", default=list(SCHEDULES))
+    parser.add_argument("--out", default="/tmp/srcnn_style_schedules")
+    parser.add_argument("--json", default="benchmarks/results/srcnn_style_schedules.json")
+    args = parser.parse_args()
+    context = multiprocessing.get_context("spawn")
+    path = Path(args.json)
+    report = json.loads(path.read_text()) if path.is_file() else {
+        "arch": ARCH, "split": "test", "bars": {"blur": 1.5, "noise": 4.0, "clean": -2.5}, "results": {}}
+    device = torch.cuda.get_device_name() if args.device == "cuda" else args.device
+    with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
+        futures = {pool.submit(run_schedule, name, args.out, args.device): name for name in args.only}
+        for future in as_completed(futures):
+            name = futures[future]
+            report["results"][name] = {**future.result(), "device": device, "jobs_at_once": args.jobs}
+            print(name, json.dumps(report["results"][name]), flush=True)
+            path.write_text(json.dumps(report, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
