@@ -1,13 +1,13 @@
 """Which embedded schedule teaches srcnn_style the blind-SR effect (issue 2, point 6)?
 
-Trains the embedded srcnn_style baseline and target (Sec. 4.1) under several (steps, learning rate,
-GT patch) schedules, several at once in separate processes, and scores each pair on the ``test``
-split: the target's PSNR gain over the baseline on ``blur``, ``noise`` and ``clean`` inputs, which
-must reach +1.5 / +4 / -2.5 dB. Meant for a GPU, where a schedule takes a few minutes; a schedule
-worth adopting must still fit the 2-core CPU's 30 minutes per stage, where the embedded srcnn_style
-(width 64) takes 0.34-0.35 s a step at GT patch 64: at most about 5,000 steps. Results are merged
-into ``--json`` schedule by schedule, so runs of different ``--only`` sets add up; ``seconds`` are
-wall times with ``jobs_at_once`` schedules sharing the machine, not speeds.
+Trains the embedded srcnn_style baseline and target (Sec. 4.1) under several schedules, several at
+once in separate processes, and scores each pair on the ``test`` split: the target's PSNR gain over
+the baseline on ``blur``, ``noise`` and ``clean`` inputs, which must reach +1.5 / +4 / -2.5 dB.
+Meant for a GPU, where a schedule takes a few minutes; a schedule worth adopting must still fit the
+2-core CPU's 30 minutes per stage, where the embedded srcnn_style (width 64) takes 0.34-0.35 s a
+step at GT patch 64: at most about 5,000 steps. Results are merged into ``--json`` schedule by
+schedule, so runs of different ``--only`` sets add up; ``seconds`` are wall times with
+``jobs_at_once`` schedules sharing the machine, not speeds.
 
     python benchmarks/srcnn_style_schedules.py --device cuda --jobs 3 --only committed long_target
 """
@@ -31,22 +31,23 @@ from faig.models.registry import preset_weights
 from faig.training.config import preset_config
 from faig.training.trainer import train
 
-# name: ((baseline steps, lr, GT patch), (target steps, lr, GT patch)); no baseline schedule: fine-tune
-# the committed embedded baseline (trained on the 2-core CPU)
-Stage = tuple[int, float, int]
-SCHEDULES: dict[str, tuple[Stage | None, Stage]] = {
-    "committed": ((4_500, 1e-3, 64), (3_000, 1e-3, 64)),
-    "long_target": ((4_500, 1e-3, 64), (5_000, 1e-3, 64)),
-    "target_2e-3": ((4_500, 1e-3, 64), (5_000, 2e-3, 64)),
-    "baseline_2e-3": ((4_500, 2e-3, 64), (5_000, 1e-3, 64)),
-    "both_2e-3": ((4_500, 2e-3, 64), (5_000, 2e-3, 64)),
-    "patch48": ((8_000, 1e-3, 48), (8_000, 1e-3, 48)),
-    "patch48_2e-3": ((8_000, 2e-3, 48), (8_000, 2e-3, 48)),
-    "target_patch48": ((4_500, 1e-3, 64), (8_000, 1e-3, 48)),
-    "ceiling_not_cpu": ((15_000, 1e-3, 64), (8_000, 1e-3, 64)),
-    "committed_baseline_target_4500": (None, (4_500, 1e-3, 64)),
-    "committed_baseline_target_5000": (None, (5_000, 1e-3, 64)),
-    "committed_baseline_target_4500_5e-4": (None, (4_500, 5e-4, 64)),
+# name: (baseline, target), each the TrainConfig fields that differ from the embedded preset's
+# (baseline 4,500 steps, target 3,000, both at 1e-3, GT patch 64, channel order shuffled); a baseline
+# of None fine-tunes the committed embedded baseline (trained on the 2-core CPU) instead of a new one
+SCHEDULES: dict[str, tuple[dict | None, dict]] = {
+    "committed": ({}, {}),
+    "long_target": ({}, {"steps": 5_000}),
+    "target_2e-3": ({}, {"steps": 5_000, "lr": 2e-3}),
+    "baseline_2e-3": ({"lr": 2e-3}, {"steps": 5_000}),
+    "both_2e-3": ({"lr": 2e-3}, {"steps": 5_000, "lr": 2e-3}),
+    "patch48": ({"steps": 8_000, "gt_size": 48}, {"steps": 8_000, "gt_size": 48}),
+    "patch48_2e-3": ({"steps": 8_000, "lr": 2e-3, "gt_size": 48}, {"steps": 8_000, "lr": 2e-3, "gt_size": 48}),
+    "target_patch48": ({}, {"steps": 8_000, "gt_size": 48}),
+    "ceiling_not_cpu": ({"steps": 15_000}, {"steps": 8_000}),
+    "committed_baseline_target_4500": (None, {"steps": 4_500}),
+    "committed_baseline_target_5000": (None, {"steps": 5_000}),
+    "committed_baseline_target_4500_5e-4": (None, {"steps": 4_500, "lr": 5e-4}),
+    "committed_baseline_target_no_shuffle": (None, {"channel_shuffle": False}),
 }
 VARIANTS = ("clean", "blur", "noise")
 ARCH = "srcnn_style"
@@ -61,12 +62,11 @@ def run_schedule(name: str, out_dir: str, device: str, scale: int = 2) -> dict:
     paths = {"baseline": folder / f"{ARCH}_baseline.safetensors", "target": folder / f"{ARCH}_target.safetensors"}
     if baseline_schedule is None:
         paths["baseline"] = preset_weights("embedded", ARCH, "baseline")
-    for stage, schedule in (("baseline", baseline_schedule), ("target", target_schedule)):
-        if schedule is None:
+    for stage, changes in (("baseline", baseline_schedule), ("target", target_schedule)):
+        if changes is None:
             continue
-        steps, lr, gt_size = schedule
-        config = replace(preset_config("embedded", ARCH, stage, scale), steps=steps, lr=lr, gt_size=gt_size,
-                         checkpoint_every=steps)
+        config = replace(preset_config("embedded", ARCH, stage, scale), **changes)
+        config = replace(config, checkpoint_every=config.steps)
         began = time.time()
         train(config, folder, paths["baseline"] if stage == "target" else None, device=device, progress=False)
         seconds[stage] = round(time.time() - began, 1)
