@@ -48,6 +48,7 @@ def test_data_writes_the_official_layout(capsys, tmp_path, hr_folder):
     (["eval", "--model", "missing.safetensors"], "checkpoint not found"),
     (["eval", "--split", "nowhere", "--model", "x"], "unknown split 'nowhere'"),
     (["train", "--preset", "huge"], "unknown preset"),
+    (["eval", "--preset", "huge"], "unknown preset 'huge'; choose from embedded, paper"),
     (["data", "--hr-dir", "/nonexistent", "--out", "x"], "not a folder"),
     (["attribute", "--method", "shap", "--out", "x"], "shap"),
     (["attribute", "--baseline", "a.safetensors", "--out", "x"], "give both --baseline and --target"),
@@ -57,6 +58,12 @@ def test_bad_input_is_one_line_and_non_zero(capsys, argv, message):
     code, _, err = run(capsys, *argv)
     assert code == 1
     assert err.count("\n") == 1 and message in err and err.startswith("faig: error: ")
+
+
+def test_unknown_preset_writes_nothing(capsys, tmp_path):
+    code, _, err = run(capsys, "reproduce", "--preset", "huge", "--out", str(tmp_path / "out"))
+    assert code == 1 and "unknown preset 'huge'; choose from embedded, paper" in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_train_refuses_images_smaller_than_a_patch(capsys, tmp_path, hr_folder):

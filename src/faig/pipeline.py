@@ -50,7 +50,7 @@ from faig.files import atomic_path, write_json
 from faig.metrics import psnr
 from faig.models.checkpoints import load_pair
 from faig.models.interpolation import Bicubic
-from faig.models.registry import ARCHS, ArchConfig, check_arch, preset_weights
+from faig.models.registry import ARCHS, ArchConfig, check_arch, check_preset, preset_weights
 from faig.training.trainer import train_stages
 
 METHODS: tuple[str, ...] = ("faig", "ig", "abs", "random")
@@ -112,7 +112,7 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] = ARCHS, quick:
                 seeds: int | None = None, retrain_steps: int | None = None, retrain_seeds: int | None = None,
                 prediction_seeds: int | None = None) -> ReproduceConfig:
     """The default (or ``quick``) configuration with the command line's overrides, checked."""
-    config = ReproduceConfig(preset=preset, archs=tuple(check_arch(a) for a in archs), quick=quick,
+    config = ReproduceConfig(preset=check_preset(preset), archs=tuple(check_arch(a) for a in archs), quick=quick,
                              **(QUICK if quick else {}))
     if not config.archs:
         raise FaigError("no architecture named")

@@ -40,6 +40,15 @@ PAPER_ARCHS: dict[str, ArchConfig] = {
 }
 
 
+PRESETS: tuple[str, ...] = ("embedded", "paper")
+
+
+def check_preset(preset: str) -> str:
+    if preset not in PRESETS:
+        raise FaigError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+    return preset
+
+
 def check_arch(arch: str) -> str:
     if arch not in ARCHS:
         raise FaigError(f"unknown architecture {arch!r}; choose from {', '.join(ARCHS)}")
@@ -88,7 +97,7 @@ EMBEDDED_WEIGHTS = Path(__file__).parent / "weights" / "embedded"
 def preset_weights(preset: str, arch: str, stage: str) -> Path:
     """The committed weights of a preset's network; only ``embedded`` ships weights."""
     check_arch(arch)
-    if preset != "embedded":
+    if check_preset(preset) != "embedded":
         raise FaigError(f"preset {preset!r} ships no weights: pass the checkpoint paths (--baseline/--target or --model)")
     path = EMBEDDED_WEIGHTS / f"{arch}_{stage}.safetensors"
     if not path.is_file():

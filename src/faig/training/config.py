@@ -11,10 +11,9 @@ from dataclasses import asdict, dataclass, field, replace
 
 from faig.data.degradations import DegradationSampler
 from faig.errors import FaigError
-from faig.models.registry import ArchConfig, PAPER_ARCHS, check_arch
+from faig.models.registry import ArchConfig, PAPER_ARCHS, check_arch, check_preset
 
 STAGES: tuple[str, ...] = ("baseline", "target")
-PRESETS: tuple[str, ...] = ("embedded", "paper")
 
 
 @dataclass(frozen=True)
@@ -84,8 +83,7 @@ EMBEDDED_CHANNEL_SHUFFLE: frozenset[str] = frozenset({"srcnn_style"})
 
 def preset_config(preset: str, arch: str, stage: str, scale: int = 2, seed: int = 0) -> TrainConfig:
     """The configuration a preset uses for one architecture and stage."""
-    if preset not in PRESETS:
-        raise FaigError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
+    check_preset(preset)
     if stage not in STAGES:
         raise FaigError(f"unknown stage {stage!r}; choose from {', '.join(STAGES)}")
     arch_config = replace((PAPER_ARCHS if preset == "paper" else EMBEDDED_ARCHS)[check_arch(arch)], scale=scale)
