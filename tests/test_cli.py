@@ -49,6 +49,7 @@ def test_data_writes_the_official_layout(capsys, tmp_path, hr_folder):
     (["eval", "--split", "nowhere", "--model", "x"], "unknown split 'nowhere'"),
     (["train", "--preset", "huge"], "unknown preset"),
     (["eval", "--preset", "huge"], "unknown preset 'huge'; choose from embedded, paper"),
+    (["eval", "--device", "tpu"], "unknown device 'tpu'; use cpu, cuda or cuda:N"),
     (["data", "--hr-dir", "/nonexistent", "--out", "x"], "not a folder"),
     (["attribute", "--method", "shap", "--out", "x"], "shap"),
     (["attribute", "--baseline", "a.safetensors", "--out", "x"], "give both --baseline and --target"),

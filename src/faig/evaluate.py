@@ -10,14 +10,28 @@ from torch import nn
 from faig.data.degradations import VARIANTS, variant
 from faig.data.layout import Pair, degraded_pairs
 from faig.data.splits import NamedImage
+from faig.errors import FaigError
 from faig.metrics import psnr, ssim
 
 
 def resolve_device(name: str | None = None) -> torch.device:
-    """``cuda`` when present unless a device is named; ``cpu`` otherwise."""
+    """``cuda`` when present unless a device is named; ``cpu`` otherwise. A device this machine does
+    not have (or a name that is none) is refused with a one-line error."""
     if name in (None, "auto"):
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        device = None
+    if device is None or device.type not in ("cpu", "cuda"):
+        raise FaigError(f"unknown device {name!r}; use cpu, cuda or cuda:N")
+    if device.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise FaigError(f"device {name!r} asked for, but this machine has no CUDA device")
+        if device.index is not None and device.index >= count:
+            raise FaigError(f"device {name!r} asked for, but this machine has {count} CUDA device(s)")
+    return device
 
 
 def model_device(model: nn.Module) -> torch.device:
@@ -63,7 +77,6 @@ def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] = ("srresne
     given) on an embedded split or a folder: ``{"split", "images", "models": {arch: {stage: {variant:
     {"psnr", "ssim"}}}}}`` (with ``model_paths``: ``{"models": {file stem: {variant: ...}}}``)."""
     from faig.data.splits import load_images
-    from faig.errors import FaigError
     from faig.models.checkpoints import load_model
     from faig.models.registry import preset_weights
 

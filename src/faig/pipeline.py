@@ -38,7 +38,7 @@ from faig.data.images import read_image, write_image
 from faig.data.layout import Pair, degraded_pairs
 from faig.data.splits import NamedImage, load_images
 from faig.errors import FaigError
-from faig.evaluate import score_variants
+from faig.evaluate import resolve_device, score_variants
 from faig.experiments.ablation import ablation_drops, without_elimination_ranking
 from faig.experiments.common import mean_std, outputs, runner
 from faig.experiments.distribution import layer_densities, layer_shares, selection_grids
@@ -544,6 +544,7 @@ def reproduce(preset: str = "embedded", archs: tuple[str, ...] = ARCHS, out_dir:
     from faig.report.build import write_report
 
     config = make_config(preset, tuple(archs), quick, seeds, retrain_steps, retrain_seeds, prediction_seeds)
+    resolve_device(device)  # a device this machine lacks is refused before anything is written
     out_dir = Path(out_dir)
     began = time.perf_counter()
     timing: dict[str, float] = {}
