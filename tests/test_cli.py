@@ -61,6 +61,13 @@ def test_bad_input_is_one_line_and_non_zero(capsys, argv, message):
     assert err.count("\n") == 1 and message in err and err.startswith("faig: error: ")
 
 
+def test_an_output_folder_that_cannot_be_made_is_one_line(capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    code, _, err = run(capsys, "data", "--split", "test", "--out", str(blocker / "set"))
+    assert code == 1 and err.startswith("faig: error: ") and err.count("\n") == 1 and str(blocker) in err
+
+
 def test_unknown_preset_writes_nothing(capsys, tmp_path):
     code, _, err = run(capsys, "reproduce", "--preset", "huge", "--out", str(tmp_path / "out"))
     assert code == 1 and "unknown preset 'huge'; choose from embedded, paper" in err

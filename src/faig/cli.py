@@ -203,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     except FaigError as error:
         print(f"faig: error: {error}", file=sys.stderr)
         return 1
+    except OSError as error:
+        where = f": {error.filename}" if error.filename else ""
+        print(f"faig: error: {error.strerror or error}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("faig: interrupted", file=sys.stderr)
         return 130
