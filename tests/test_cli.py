@@ -61,6 +61,14 @@ def test_bad_input_is_one_line_and_non_zero(capsys, argv, message):
     assert err.count("\n") == 1 and message in err and err.startswith("faig: error: ")
 
 
+def test_version(capsys):
+    from faig import __version__
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == f"faig {__version__}"
+
+
 def test_an_output_folder_that_cannot_be_made_is_one_line(capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")

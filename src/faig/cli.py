@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from faig import __version__
 from faig.errors import FaigError
 
 DEFAULT_ARCHS = "srresnet,srcnn_style"
@@ -103,6 +104,7 @@ def _model_source(command: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="faig", description="Find, test and use the filters a blind "
                                      "super-resolution network learned for each degradation (FAIG, NeurIPS 2021).")
+    parser.add_argument("--version", action="version", version=f"faig {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     data = commands.add_parser("data", help="write an HR set and its clean/blur/noise/blur+noise LR variants "
