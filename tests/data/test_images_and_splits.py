@@ -98,3 +98,21 @@ def test_channel_shuffle_permutes_channels_and_is_off_by_default():
         torch.rand(3, generator=reference)
         assert torch.equal(plain_generator.get_state(), reference.get_state())
     assert len(seen) == 6
+
+
+def test_channel_gain_scales_each_channel_within_its_range():
+    from faig.data.patches import augment
+
+    patch = torch.rand(1, 3, 8, 8, generator=torch.Generator().manual_seed(1))
+    gains = []
+    for seed in range(40):
+        tinted = augment(patch, torch.Generator().manual_seed(seed), channel_gain=0.5)
+        plain = augment(patch, torch.Generator().manual_seed(seed))
+        ratio = tinted / plain
+        per_channel = ratio.amax(dim=(2, 3))
+        torch.testing.assert_close(ratio.amin(dim=(2, 3)), per_channel)
+        assert 0.5 <= float(per_channel.min()) and float(per_channel.max()) <= 1
+        gains.append(per_channel)
+    spread = torch.cat(gains)
+    assert float(spread.min()) < 0.6 and float(spread.max()) > 0.9
+    assert not torch.allclose(spread[:, 0], spread[:, 1])

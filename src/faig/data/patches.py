@@ -18,11 +18,14 @@ def random_crop(image: torch.Tensor, size: int, generator: torch.Generator) -> t
     return image[..., top:top + size, left:left + size]
 
 
-def augment(patch: torch.Tensor, generator: torch.Generator, channel_shuffle: bool = False) -> torch.Tensor:
+def augment(patch: torch.Tensor, generator: torch.Generator, channel_shuffle: bool = False,
+            channel_gain: float = 0.0) -> torch.Tensor:
     """Random horizontal flip, vertical flip and transpose: the 8 symmetries of the square; with
     ``channel_shuffle`` also a random order of the RGB channels (Eq. 1 treats each channel alike, so
     every order is as valid a training pair; it keeps a network from learning the training photos'
-    colour statistics)."""
+    colour statistics); with ``channel_gain`` g > 0 each channel scaled by its own random gain in
+    [1 - g, 1] (a tinted photo is as valid a pair; it keeps a network from learning that averaging
+    the channels removes noise, which is free on grayscale photos and desaturates colour ones)."""
     hflip, vflip, transpose = (torch.rand(3, generator=generator) < 0.5).tolist()
     if channel_shuffle:
         patch = patch[:, torch.randperm(patch.shape[1], generator=generator)]
@@ -32,6 +35,8 @@ def augment(patch: torch.Tensor, generator: torch.Generator, channel_shuffle: bo
         patch = patch.flip(-2)
     if transpose:
         patch = patch.transpose(-1, -2)
+    if channel_gain > 0:
+        patch = patch * (1 - channel_gain * torch.rand(1, patch.shape[1], 1, 1, generator=generator))
     return patch
 
 
@@ -46,10 +51,11 @@ def check_patchable(images: list[NamedImage], gt_size: int) -> None:
 
 
 def training_batch(images: list[NamedImage], batch_size: int, gt_size: int, sampler: DegradationSampler,
-                   generator: torch.Generator, channel_shuffle: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+                   generator: torch.Generator, channel_shuffle: bool = False,
+                   channel_gain: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
     """(LR, GT) batch: each GT patch from a uniformly drawn image, degraded by its own draw."""
     picks = torch.randint(len(images), (batch_size,), generator=generator).tolist()
-    gt = torch.cat([augment(random_crop(images[i].hr, gt_size, generator), generator, channel_shuffle)
+    gt = torch.cat([augment(random_crop(images[i].hr, gt_size, generator), generator, channel_shuffle, channel_gain)
                     for i in picks])
     lr = degrade_batch(gt, sample_degradations(sampler, batch_size, generator), generator)
     return lr, gt

@@ -131,7 +131,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
     running = None
     for step in bar:
         lr_batch, gt_batch = training_batch(images, config.batch_size, config.gt_size, config.degradations, generator,
-                                            config.channel_shuffle)
+                                            config.channel_shuffle, config.channel_gain)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(config, step)
         loss = F.l1_loss(model(lr_batch.to(torch_device)), gt_batch.to(torch_device))
