@@ -77,13 +77,13 @@ def colour_bias(baseline, target, scale: int, variants: tuple[str, ...] = ("clea
     """Test-split PSNR as scored and after removing each tile's per-channel mean error, and the mean
     absolute per-channel error of the tiles in 8-bit levels, per variant and network."""
     images = load_images("test", scale=scale)
+    inner = (slice(None), slice(None), slice(scale, -scale), slice(scale, -scale))
     result: dict[str, dict[str, dict[str, float]]] = {}
     for name in variants:
         scores = {stage: {"psnr": [], "psnr_bias_removed": [], "bias_levels": []} for stage in ("baseline", "target")}
         for pair in degraded_pairs(images, variant(name, scale), 0):
             for stage, model in (("baseline", baseline), ("target", target)):
                 output = super_resolve(model, pair.lr)
-                inner = (slice(None), slice(None), slice(scale, -scale), slice(scale, -scale))
                 bias = (output - pair.hr)[inner].mean(dim=(2, 3), keepdim=True)
                 scores[stage]["psnr"].append(psnr(output, pair.hr, scale))
                 scores[stage]["psnr_bias_removed"].append(psnr((output - bias).clamp(0, 1), pair.hr, scale))
