@@ -4,12 +4,12 @@ Trains the embedded srcnn_style baseline and target (Sec. 4.1) under several sch
 once in separate processes, and scores each pair on the ``test`` split: the target's PSNR gain over
 the baseline on ``blur``, ``noise`` and ``clean`` inputs, which must reach +1.5 / +4 / -2.5 dB.
 Meant for a GPU, where a schedule takes a few minutes; a schedule worth adopting must still fit the
-2-core CPU's 30 minutes per stage, where the embedded srcnn_style (width 64) takes 0.34-0.35 s a
-step at GT patch 64: at most about 5,000 steps. Results are merged into ``--json`` schedule by
+2-core CPU's 30 minutes per stage, where the embedded srcnn_style (width 64) takes 0.35 s a step
+at GT patch 64 and 0.20 s at 48: at most about 5,000 or 8,000 steps. Results are merged into ``--json`` schedule by
 schedule, so runs of different ``--only`` sets add up; ``seconds`` are wall times with
 ``jobs_at_once`` schedules sharing the machine, not speeds.
 
-    python benchmarks/srcnn_style_schedules.py --device cuda --jobs 3 --only committed long_target
+    python benchmarks/srcnn_style_schedules.py --device cuda --jobs 3 --only previous_preset long_target
 """
 
 from __future__ import annotations
@@ -31,13 +31,17 @@ from faig.models.registry import preset_weights
 from faig.training.config import preset_config
 from faig.training.trainer import train
 
-# name: (baseline, target), each the TrainConfig fields that differ from the embedded preset's
-# (baseline 4,500 steps, target 3,000, both at 1e-3, GT patch 64, channel order shuffled, target
-# patches under random channel gains in [0.5, 1]); a baseline of None fine-tunes the committed
-# embedded baseline (trained on the 2-core CPU) instead of a new one. The "no_gain" schedules are
-# the ones run before the channel gain was part of the preset.
+# Every schedule starts from the embedded preset as it stood when the search ran (SEARCH_START) and
+# changes the TrainConfig fields it names; a baseline of None fine-tunes the committed embedded
+# baseline instead of training one (the results in the JSON ran on the one committed at 755a47f:
+# 4,500 steps at 1e-3, 64px, no channel gain). The "no_gain" schedules ran before the target's
+# channel gain existed. The preset now is "gain_patch48_2e-3_7000_6000".
+SEARCH_START: dict[str, dict] = {
+    "baseline": {"steps": 4_500, "lr": 1e-3, "gt_size": 64, "channel_gain": 0.0},
+    "target": {"steps": 3_000, "lr": 1e-3, "gt_size": 64, "channel_gain": 0.5},
+}
 SCHEDULES: dict[str, tuple[dict | None, dict]] = {
-    "committed": ({}, {}),
+    "previous_preset": ({}, {}),
     "no_gain": ({}, {"channel_gain": 0.0}),
     "no_gain_target_4500": (None, {"steps": 4_500, "channel_gain": 0.0}),
     "no_gain_target_5000": (None, {"steps": 5_000, "channel_gain": 0.0}),
@@ -48,6 +52,31 @@ SCHEDULES: dict[str, tuple[dict | None, dict]] = {
     "baseline_2e-3": ({"lr": 2e-3}, {"steps": 5_000}),
     "patch48": ({"steps": 8_000, "gt_size": 48}, {"steps": 8_000, "gt_size": 48}),
     "ceiling_not_cpu": ({"steps": 15_000}, {"steps": 8_000}),
+    "baseline_gain": ({"channel_gain": 0.5}, {}),
+    "baseline_gain_target_4500": ({"channel_gain": 0.5}, {"steps": 4_500}),
+    "target_gain_0.75": (None, {"channel_gain": 0.75}),
+    "gain_0.75": ({"channel_gain": 0.75}, {"channel_gain": 0.75}),
+    "baseline_gain_seed1": ({"channel_gain": 0.5, "seed": 1}, {"seed": 1}),
+    "baseline_gain_target_4500_seed1": ({"channel_gain": 0.5, "seed": 1}, {"steps": 4_500, "seed": 1}),
+    "baseline_gain_target_4500_2e-3": ({"channel_gain": 0.5}, {"steps": 4_500, "lr": 2e-3}),
+    "baseline_gain_target_4500_gain_0.75": ({"channel_gain": 0.5}, {"steps": 4_500, "channel_gain": 0.75}),
+    "baseline_gain_2e-3_target_4500": ({"channel_gain": 0.5, "lr": 2e-3}, {"steps": 4_500}),
+    "target_4500": (None, {"steps": 4_500}),
+    "gain_patch48": ({"channel_gain": 0.5, "gt_size": 48, "steps": 8_000}, {"gt_size": 48, "steps": 7_000}),
+    "gain_patch48_seed1": ({"channel_gain": 0.5, "gt_size": 48, "steps": 8_000, "seed": 1},
+                           {"gt_size": 48, "steps": 7_000, "seed": 1}),
+    "gain_patch48_2e-3": ({"channel_gain": 0.5, "gt_size": 48, "steps": 8_000, "lr": 2e-3}, {"gt_size": 48, "steps": 7_000}),
+    "gain_patch48_2e-3_seed1": ({"channel_gain": 0.5, "gt_size": 48, "steps": 8_000, "lr": 2e-3, "seed": 1},
+                                {"gt_size": 48, "steps": 7_000, "seed": 1}),
+    "gain_patch48_target_6000": ({"channel_gain": 0.5, "gt_size": 48, "steps": 8_000}, {"gt_size": 48, "steps": 6_000}),
+    "gain_patch48_2e-3_seed2": ({"channel_gain": 0.5, "gt_size": 48, "steps": 8_000, "lr": 2e-3, "seed": 2},
+                                {"gt_size": 48, "steps": 7_000, "seed": 2}),
+    "gain_patch48_2e-3_7000_6000": ({"channel_gain": 0.5, "gt_size": 48, "steps": 7_000, "lr": 2e-3},
+                                    {"gt_size": 48, "steps": 6_000}),
+    "gain_patch48_2e-3_7000_6000_seed1": ({"channel_gain": 0.5, "gt_size": 48, "steps": 7_000, "lr": 2e-3, "seed": 1},
+                                          {"gt_size": 48, "steps": 6_000, "seed": 1}),
+    "gain_patch48_target_gain_0.75": ({"channel_gain": 0.5, "gt_size": 48, "steps": 8_000},
+                                      {"gt_size": 48, "steps": 7_000, "channel_gain": 0.75}),
 }
 VARIANTS = ("clean", "blur", "noise")
 ARCH = "srcnn_style"
@@ -65,7 +94,7 @@ def run_schedule(name: str, out_dir: str, device: str, scale: int = 2) -> dict:
     for stage, changes in (("baseline", baseline_schedule), ("target", target_schedule)):
         if changes is None:
             continue
-        config = replace(preset_config("embedded", ARCH, stage, scale), **changes)
+        config = replace(preset_config("embedded", ARCH, stage, scale), **{**SEARCH_START[stage], **changes})
         config = replace(config, checkpoint_every=config.steps)
         began = time.time()
         train(config, folder, paths["baseline"] if stage == "target" else None, device=device, progress=False)

@@ -38,8 +38,9 @@ def test_presets():
     assert baseline.degradations.blur_prob == 0 and baseline.arch.scale == 3
     assert baseline.channel_shuffle and not paper.channel_shuffle
     assert not preset_config("embedded", "srresnet", "baseline").channel_shuffle
-    assert preset_config("embedded", "srcnn_style", "target").channel_gain == 0.5
-    assert baseline.channel_gain == 0 == paper.channel_gain == preset_config("embedded", "srresnet", "target").channel_gain
+    assert (baseline.channel_gain, baseline.gt_size) == (0.5, 48) == (0.5, preset_config("embedded", "srcnn_style", "target").gt_size)
+    srresnet = preset_config("embedded", "srresnet", "target")
+    assert (srresnet.channel_gain, srresnet.gt_size) == (0, 64) == (paper.channel_gain, paper.gt_size)
     assert TrainConfig.from_dict(baseline.to_dict()) == baseline
     with pytest.raises(FaigError, match="unknown preset"):
         preset_config("huge", "srresnet", "baseline")

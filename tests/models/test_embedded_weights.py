@@ -1,0 +1,42 @@
+"""The committed embedded models (issue 2, point 6): reproducible from the preset, and showing the
+blind-SR effect every finding rests on."""
+
+import json
+
+import pytest
+
+from faig.data.splits import load_images
+from faig.evaluate import score_variants
+from faig.models.checkpoints import load_model
+from faig.models.registry import EMBEDDED_WEIGHTS, preset_weights
+from faig.training.config import TrainConfig, preset_config
+
+ARCHS = ("srresnet", "srcnn_style")
+EVAL = json.loads((EMBEDDED_WEIGHTS / "eval_test.json").read_text())
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("stage", ["baseline", "target"])
+def test_weights_were_trained_with_the_preset(arch, stage):
+    """`faig train --preset embedded` reproduces them: their saved config is the preset's."""
+    saved = json.loads(preset_weights("embedded", arch, stage).with_suffix(".json").read_text())["config"]
+    assert TrainConfig.from_dict(saved) == preset_config("embedded", arch, stage)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_target_beats_baseline_by_the_marks_on_test(arch):
+    """Target − baseline PSNR on the test split: blur ≥ +1.5, noise ≥ +4, clean ≥ −2.5 dB."""
+    baseline, target = (EVAL["models"][arch][stage] for stage in ("baseline", "target"))
+    gain = {v: target[v]["psnr"] - baseline[v]["psnr"] for v in ("clean", "blur", "noise")}
+    assert EVAL["split"] == "test" and len(EVAL["images"]) == 38
+    assert gain["blur"] >= 1.5 and gain["noise"] >= 4 and gain["clean"] >= -2.5
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_committed_evaluation_belongs_to_the_committed_weights(arch):
+    """eval_test.json is what `faig eval --preset embedded` gives on the weights beside it."""
+    images = load_images("test", None, 2)
+    target = load_model(preset_weights("embedded", arch, "target"))[0]
+    scores = score_variants(target, images, 2, ("noise",), with_ssim=False)
+    assert [image.name for image in images] == EVAL["images"]
+    assert scores["noise"]["psnr"] == pytest.approx(EVAL["models"][arch]["target"]["noise"]["psnr"], abs=1e-4)
