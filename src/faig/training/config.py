@@ -78,7 +78,7 @@ EMBEDDED_ARCHS: dict[str, ArchConfig] = {
 # (EMBEDDED_CHANNEL_GAIN), on both stages. With 48px patches (EMBEDDED_GT_SIZE: 0.20 s a step on
 # 2 cores against 0.35 at 64px) it takes 7,000 baseline steps at 2e-3 and 6,000 target steps in
 # the same 30 CPU minutes a stage; searched on a GPU (benchmarks/srcnn_style_schedules.py), this
-# lifted the target's test gain on noisy inputs from +3.6 to +4.3 dB and put the baseline above
+# lifted the target's test gain on noisy inputs from +3.59 to +4.35 dB and put the baseline above
 # bicubic.
 _PAPER_SCHEDULE = {"baseline": (1_000_000, 2e-4), "target": (100_000, 5e-5)}
 SCHEDULES: dict[str, dict[str, dict[str, tuple[int, float]]]] = {
