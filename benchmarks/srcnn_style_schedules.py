@@ -5,9 +5,9 @@ once in separate processes, and scores each pair on the ``test`` split: the targ
 the baseline on ``blur``, ``noise`` and ``clean`` inputs, which must reach +1.5 / +4 / -2.5 dB.
 Meant for a GPU, where a schedule takes a few minutes; a schedule worth adopting must still fit the
 2-core CPU's 30 minutes per stage, where the embedded srcnn_style (width 64) takes 0.35 s a step
-at GT patch 64 and 0.20 s at 48: at most about 5,000 or 8,000 steps. Results are merged into ``--json`` schedule by
-schedule, so runs of different ``--only`` sets add up; ``seconds`` are wall times with
-``jobs_at_once`` schedules sharing the machine, not speeds.
+at GT patch 64 and 0.20 s at 48: at most about 5,000 or 8,000 steps. Results are merged into
+``--json`` schedule by schedule, so runs of different ``--only`` sets add up; ``seconds`` are wall
+times with ``jobs_at_once`` schedules sharing the machine, not speeds.
 
     python benchmarks/srcnn_style_schedules.py --device cuda --jobs 3 --only previous_preset long_target
 """
@@ -65,7 +65,8 @@ SCHEDULES: dict[str, tuple[dict | None, dict]] = {
     "gain_patch48": ({"channel_gain": 0.5, "gt_size": 48, "steps": 8_000}, {"gt_size": 48, "steps": 7_000}),
     "gain_patch48_seed1": ({"channel_gain": 0.5, "gt_size": 48, "steps": 8_000, "seed": 1},
                            {"gt_size": 48, "steps": 7_000, "seed": 1}),
-    "gain_patch48_2e-3": ({"channel_gain": 0.5, "gt_size": 48, "steps": 8_000, "lr": 2e-3}, {"gt_size": 48, "steps": 7_000}),
+    "gain_patch48_2e-3": ({"channel_gain": 0.5, "gt_size": 48, "steps": 8_000, "lr": 2e-3},
+                          {"gt_size": 48, "steps": 7_000}),
     "gain_patch48_2e-3_seed1": ({"channel_gain": 0.5, "gt_size": 48, "steps": 8_000, "lr": 2e-3, "seed": 1},
                                 {"gt_size": 48, "steps": 7_000, "seed": 1}),
     "gain_patch48_target_6000": ({"channel_gain": 0.5, "gt_size": 48, "steps": 8_000}, {"gt_size": 48, "steps": 6_000}),

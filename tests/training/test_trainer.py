@@ -38,7 +38,8 @@ def test_presets():
     assert baseline.degradations.blur_prob == 0 and baseline.arch.scale == 3
     assert baseline.channel_shuffle and not paper.channel_shuffle
     assert not preset_config("embedded", "srresnet", "baseline").channel_shuffle
-    assert (baseline.channel_gain, baseline.gt_size) == (0.5, 48) == (0.5, preset_config("embedded", "srcnn_style", "target").gt_size)
+    srcnn_target = preset_config("embedded", "srcnn_style", "target")
+    assert (baseline.channel_gain, baseline.gt_size) == (0.5, 48) == (srcnn_target.channel_gain, srcnn_target.gt_size)
     srresnet = preset_config("embedded", "srresnet", "target")
     assert (srresnet.channel_gain, srresnet.gt_size) == (0, 64) == (paper.channel_gain, paper.gt_size)
     assert TrainConfig.from_dict(baseline.to_dict()) == baseline
