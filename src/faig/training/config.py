@@ -72,11 +72,10 @@ EMBEDDED_ARCHS: dict[str, ArchConfig] = {
 # to deblur. It also has to learn colour itself (srresnet adds the upsampled input): trained on the
 # train split's colours alone (5 of its 9 photos are grayscale), its 3,000-step baseline cast
 # rocket's bluish tiles green, 10.4 dB below bicubic there; so its patches get a random channel
-# order (EMBEDDED_CHANNEL_SHUFFLE). Fine-tuned on the blind mix it then learned to average its
-# channels, a free denoiser on the grayscale photos that shifted the test tiles' colour by 2.1-2.5
-# levels; so each patch is also scaled by random channel gains in [0.5, 1]
-# (EMBEDDED_CHANNEL_GAIN), on both stages. With 48px patches (EMBEDDED_GT_SIZE: 0.20 s a step on
-# 2 cores against 0.35 at 64px) it takes 7,000 baseline steps at 2e-3 and 6,000 target steps in
+# order (channel_shuffle). Fine-tuned on the blind mix it then learned to average its channels, a
+# free denoiser on the grayscale photos that shifted the test tiles' colour by 2.1-2.5 levels; so
+# each patch is also scaled by random channel gains in [0.5, 1] (channel_gain), on both stages.
+# With 48px patches (gt_size: 0.20 s a step on 2 cores against 0.35 at 64px) it takes 7,000 baseline steps at 2e-3 and 6,000 target steps in
 # the same 30 CPU minutes a stage; searched on a GPU (benchmarks/srcnn_style_schedules.py), this
 # lifted the target's test gain on noisy inputs from +3.59 to +4.35 dB and put the baseline above
 # bicubic.
@@ -86,9 +85,8 @@ SCHEDULES: dict[str, dict[str, dict[str, tuple[int, float]]]] = {
     "embedded": {"srresnet": {"baseline": (1_500, 2e-4), "target": (3_000, 1e-3)},
                  "srcnn_style": {"baseline": (7_000, 2e-3), "target": (6_000, 1e-3)}},
 }
-EMBEDDED_CHANNEL_SHUFFLE: frozenset[str] = frozenset({"srcnn_style"})
-EMBEDDED_CHANNEL_GAIN: dict[str, float] = {"srcnn_style": 0.5}
-EMBEDDED_GT_SIZE: dict[str, int] = {"srcnn_style": 48}
+# TrainConfig fields the embedded preset sets per architecture, on both stages (the rest: defaults).
+EMBEDDED_PATCHES: dict[str, dict] = {"srcnn_style": {"gt_size": 48, "channel_shuffle": True, "channel_gain": 0.5}}
 
 
 def preset_config(preset: str, arch: str, stage: str, scale: int = 2, seed: int = 0) -> TrainConfig:
@@ -99,7 +97,6 @@ def preset_config(preset: str, arch: str, stage: str, scale: int = 2, seed: int 
     arch_config = replace((PAPER_ARCHS if preset == "paper" else EMBEDDED_ARCHS)[check_arch(arch)], scale=scale)
     steps, lr = SCHEDULES[preset][arch][stage]
     mix = 0.5 if stage == "target" else 0.0
-    embedded = preset == "embedded"
     return TrainConfig(
         arch=arch_config,
         stage=stage,
@@ -110,7 +107,5 @@ def preset_config(preset: str, arch: str, stage: str, scale: int = 2, seed: int 
         val_every=5_000 if preset == "paper" else 500,
         checkpoint_every=10_000 if preset == "paper" else 500,
         seed=seed,
-        gt_size=EMBEDDED_GT_SIZE.get(arch, 64) if embedded else 64,
-        channel_shuffle=embedded and arch in EMBEDDED_CHANNEL_SHUFFLE,
-        channel_gain=EMBEDDED_CHANNEL_GAIN.get(arch, 0.0) if embedded else 0.0,
+        **(EMBEDDED_PATCHES.get(arch, {}) if preset == "embedded" else {}),
     )
