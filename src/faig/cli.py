@@ -35,10 +35,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     stages = ("baseline", "target") if args.stage == "both" else (args.stage,)
     results = train_stages(args.preset, args.arch, args.out, stages, args.scale, args.seed, args.init,
-                           args.device, args.hr_dir, args.resume, progress=not args.quiet, steps=args.steps)
+                           args.device, args.hr_dir, args.resume, progress=not args.quiet, steps=args.steps,
+                           config_file=args.config, val_dir=args.val_dir, checkpoint_minutes=args.checkpoint_minutes)
     for stage, metrics in results.items():
-        print(f"{args.arch} {stage}: {metrics['final_val_psnr']} dB on the validation split, "
-              f"{metrics['train_seconds']:.0f} s -> {Path(args.out) / f'{args.arch}_{stage}.safetensors'}")
+        scores = ", ".join(f"{variant} {psnr:.2f}" for variant, psnr in metrics["final_val_psnr"].items())
+        print(f"{stage}: validation PSNR {scores} dB; {metrics['train_seconds']:.0f} s -> {args.out}")
     return 0
 
 
@@ -131,7 +132,14 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--scale", type=int, default=2, choices=(2, 3, 4))
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--device", help="cpu or cuda (default: cuda when present)")
-    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints")
+    train.add_argument("--config", help="train the one stage this TrainConfig JSON describes (a saved "
+                                        "<name>.json works) instead of a preset's")
+    train.add_argument("--val-dir", help="validate on this folder of HR images (default: the embedded "
+                                         "discover split)")
+    train.add_argument("--checkpoint-minutes", type=float, default=10.0,
+                       help="also write a resumable checkpoint this often (wall time)")
+    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints (an error if "
+                                                             "there is none); SIGINT/SIGTERM save one")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_cmd_train)
 

@@ -28,6 +28,24 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             os.remove(tmp)
 
 
+def check_writable_dir(path: str | os.PathLike) -> None:
+    """Refuse, before any work, an output folder that is a file or cannot be created or written.
+
+    Raises:
+        FaigError: naming the folder and what is wrong with it.
+    """
+    from faig.errors import FaigError
+
+    folder = Path(path)
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if folder.exists() and not folder.is_dir():
+        raise FaigError(f"output folder {folder} is a file")
+    if existing is not None and not existing.is_dir():
+        raise FaigError(f"cannot create output folder {folder}: {existing} is a file")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise FaigError(f"output folder {folder} is not writable ({existing} is read-only)")
+
+
 def write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)

@@ -1,3 +1,7 @@
+import os
+import signal
+import subprocess
+import sys
 from dataclasses import replace
 
 import pytest
@@ -14,8 +18,8 @@ from faig.data.degradations import DegradationSampler
 from faig.errors import FaigError
 from faig.models.checkpoints import load_state_dict
 from faig.models.registry import ArchConfig
-from faig.training.config import TrainConfig, preset_config
-from faig.training.trainer import learning_rate, train
+from faig.training.config import TrainConfig, load_config, preset_config
+from faig.training.trainer import TrainingInterrupted, checkpoint_path, learning_rate, train
 
 TINY = TrainConfig(arch=ArchConfig("srresnet", 2, width=8, depth=1), steps=6, lr=1e-3, batch_size=4, gt_size=24,
                    degradations=DegradationSampler(2, 0.5, (2.0,), 0.5, (0.1,)), val_split="discover",
@@ -85,6 +89,117 @@ def test_resume_continues_like_an_uninterrupted_run(hr_folder, tmp_path, monkeyp
     resumed = load_state_dict(tmp_path / "resumed" / "srresnet_baseline.safetensors")
     for key in straight:
         assert torch.equal(straight[key], resumed[key]), key
+
+
+def _killing_batches(monkeypatch, at_call: int, signal_number: int) -> None:
+    """Make the ``at_call``-th training batch send this process ``signal_number``."""
+    calls = {"n": 0}
+    real_batch = trainer_module.training_batch
+
+    def batch(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == at_call:
+            os.kill(os.getpid(), signal_number)
+        return real_batch(*args, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "training_batch", batch)
+
+
+def _assert_same_weights(first, second):
+    a, b = load_state_dict(first), load_state_dict(second)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_saves_a_checkpoint_and_resume_is_exact(hr_folder, tmp_path, monkeypatch, signal_number):
+    config = replace(TINY, checkpoint_every=1000)
+    straight = train(config, tmp_path / "straight", hr_dir=hr_folder, progress=False)
+    _killing_batches(monkeypatch, 2, signal_number)
+    with pytest.raises(TrainingInterrupted, match=f"{signal.Signals(signal_number).name} at step 2 of 6"):
+        train(config, tmp_path / "resumed", hr_dir=hr_folder, progress=False)
+    assert checkpoint_path(tmp_path / "resumed", "srresnet_baseline").is_file()
+    assert not (tmp_path / "resumed" / "srresnet_baseline.safetensors").exists()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    monkeypatch.undo()
+    resumed = train(config, tmp_path / "resumed", hr_dir=hr_folder, progress=False, resume=True)
+    _assert_same_weights(tmp_path / "straight" / "srresnet_baseline.safetensors",
+                         tmp_path / "resumed" / "srresnet_baseline.safetensors")
+    assert resumed["history"] == straight["history"]
+
+
+KILLED_RUN = """
+import os, signal, sys
+import faig.training.trainer as trainer
+from faig.data.degradations import DegradationSampler
+from faig.models.registry import ArchConfig
+from faig.training.config import TrainConfig
+
+config = TrainConfig.from_dict(__import__("json").loads(sys.argv[1]))
+real_batch, calls = trainer.training_batch, []
+def batch(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 5:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_batch(*args, **kwargs)
+trainer.training_batch = batch
+trainer.train(config, sys.argv[2], hr_dir=sys.argv[3], progress=False, checkpoint_minutes=0)
+"""
+
+
+def test_a_killed_run_resumes_from_its_timed_checkpoint(hr_folder, tmp_path):
+    config = replace(TINY, checkpoint_every=1000)
+    killed = subprocess.run([sys.executable, "-c", KILLED_RUN, config.to_json(), str(tmp_path / "killed"),
+                             str(hr_folder)], capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    state = torch.load(checkpoint_path(tmp_path / "killed", "srresnet_baseline"), weights_only=True)
+    assert state["step"] == 4
+    train(config, tmp_path / "straight", hr_dir=hr_folder, progress=False)
+    train(config, tmp_path / "killed", hr_dir=hr_folder, progress=False, resume=True)
+    _assert_same_weights(tmp_path / "straight" / "srresnet_baseline.safetensors",
+                         tmp_path / "killed" / "srresnet_baseline.safetensors")
+
+
+def test_resume_without_a_checkpoint_is_an_error(hr_folder, tmp_path):
+    with pytest.raises(FaigError, match="nothing to resume: no checkpoint at"):
+        train(TINY, tmp_path, hr_dir=hr_folder, progress=False, resume=True)
+    other = replace(TINY, steps=8)
+    train(TINY, tmp_path, hr_dir=hr_folder, progress=False)
+    with pytest.raises(FaigError, match="different configuration"):
+        train(other, tmp_path, hr_dir=hr_folder, progress=False, resume=True)
+
+
+def test_an_unwritable_output_is_refused_before_training(hr_folder, tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setattr(trainer_module, "training_batch", lambda *a, **k: pytest.fail("trained"))
+    with pytest.raises(FaigError, match="is a file"):
+        train(TINY, tmp_path / "file", hr_dir=hr_folder, progress=False)
+    with pytest.raises(FaigError, match="is a file"):
+        train(TINY, tmp_path / "file" / "below", hr_dir=hr_folder, progress=False)
+
+
+def test_history_has_validation_and_training_crop_psnr(hr_folder, tmp_path):
+    metrics = train(replace(TINY, stage="target", val_every=3), tmp_path, hr_dir=hr_folder, progress=False,
+                    init_weights=_tiny_baseline(hr_folder, tmp_path))
+    assert [entry["step"] for entry in metrics["history"]] == [3, 6]
+    entry = metrics["history"][-1]
+    assert set(entry["val_psnr"]) == set(entry["train_psnr"]) == {"clean", "blur", "noise", "blur+noise"}
+    assert all(10 < value < 60 for value in entry["train_psnr"].values())
+
+
+def _tiny_baseline(hr_folder, tmp_path):
+    train(replace(TINY, steps=2), tmp_path / "base", hr_dir=hr_folder, progress=False)
+    return tmp_path / "base" / "srresnet_baseline.safetensors"
+
+
+def test_a_saved_config_trains_again(hr_folder, tmp_path):
+    train(replace(TINY, steps=2), tmp_path / "first", hr_dir=hr_folder, progress=False)
+    again = load_config(tmp_path / "first" / "srresnet_baseline.json")
+    assert again == replace(TINY, steps=2)
+    (tmp_path / "bad.json").write_text('{"arch": 3}')
+    with pytest.raises(FaigError, match="not a faig training configuration"):
+        load_config(tmp_path / "bad.json")
 
 
 def test_gradient_mask_leaves_unselected_weights_bit_identical(hr_folder, tmp_path):

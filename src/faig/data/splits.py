@@ -74,6 +74,17 @@ def _embedded(split: str) -> tuple[NamedImage, ...]:
     return tuple(images)
 
 
+def centre_crops(images: list[NamedImage], size: int, scale: int = 1) -> list[NamedImage]:
+    """The centred size x size crop of each image (smaller images whole), mod-cropped to the scale."""
+    crops = []
+    for image in images:
+        height, width = image.hr.shape[-2:]
+        h, w = min(size, height), min(size, width)
+        top, left = (height - h) // 2, (width - w) // 2
+        crops.append(NamedImage(image.name, mod_crop(image.hr[..., top:top + h, left:left + w], scale)))
+    return crops
+
+
 def embedded_split(split: str) -> list[NamedImage]:
     """The HR images of one embedded split, in a fixed order."""
     if split not in EMBEDDED_SPLITS:

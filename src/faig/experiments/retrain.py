@@ -20,7 +20,7 @@ from faig.errors import FaigError
 from faig.models.checkpoints import load_model
 from faig.models.registry import ArchConfig, build_model
 from faig.training.config import TrainConfig
-from faig.training.trainer import train
+from faig.training.trainer import checkpoint_path, train
 
 TASKS: tuple[str, ...] = ("blur", "noise")
 
@@ -50,7 +50,7 @@ def task_config(arch: ArchConfig, task: str, config: RetrainConfig, seed: int) -
     """The trainer configuration of one re-training run."""
     return TrainConfig(arch=arch, stage="target", steps=config.steps, lr=config.lr, batch_size=config.batch_size,
                        gt_size=config.gt_size, degradations=task_sampler(task, arch.scale),
-                       val_every=config.steps, checkpoint_every=config.steps, seed=seed)
+                       val_every=0, checkpoint_every=config.steps, seed=seed)
 
 
 def gradient_mask(index: FilterIndex, selection: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -68,7 +68,8 @@ def retrain(init_weights: str | os.PathLike, arch: ArchConfig, task: str, select
     path = Path(out_dir) / f"{name}.safetensors"
     if not path.is_file():
         mask = None if selection is None else gradient_mask(FilterIndex.from_module(build_model(arch)), selection)
-        train(task_config(arch, task, config, seed), out_dir, init_weights, resume=True, device=device,
+        train(task_config(arch, task, config, seed), out_dir, init_weights,
+              resume=checkpoint_path(out_dir, name).is_file(), device=device,
               progress=progress, gradient_mask=mask, name=name)
     model, _ = load_model(path)
     return model

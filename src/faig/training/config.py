@@ -7,6 +7,8 @@ blind mix (blur and noise each with probability 0.5, Sec. 5.1).
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from dataclasses import asdict, dataclass, field, replace
 
 from faig.data.degradations import DegradationSampler
@@ -87,6 +89,22 @@ SCHEDULES: dict[str, dict[str, dict[str, tuple[int, float]]]] = {
 }
 # TrainConfig fields the embedded preset sets per architecture, on both stages (the rest: defaults).
 EMBEDDED_PATCHES: dict[str, dict] = {"srcnn_style": {"gt_size": 48, "channel_shuffle": True, "channel_gain": 0.5}}
+
+
+def load_config(path: str | os.PathLike) -> TrainConfig:
+    """A ``TrainConfig`` from a JSON file: the configuration itself, or a ``<name>.json`` written by
+    ``train`` (its ``config`` entry).
+
+    Raises:
+        FaigError: the file is missing or is not such a configuration.
+    """
+    try:
+        data = json.loads(Path(path).read_text())
+        return TrainConfig.from_dict(data.get("config", data))
+    except FileNotFoundError:
+        raise FaigError(f"no training configuration at {path}") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as error:
+        raise FaigError(f"{path} is not a faig training configuration ({error})") from None
 
 
 def preset_config(preset: str, arch: str, stage: str, scale: int = 2, seed: int = 0) -> TrainConfig:

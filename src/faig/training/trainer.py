@@ -1,4 +1,10 @@
-"""The training loop for both stages of Sec. 4.1: Adam, L1, cosine schedule, EMA, resume, progress."""
+"""The training loop for both stages of Sec. 4.1: Adam, L1, cosine schedule, EMA, exact resume, progress.
+
+A run survives interruption: SIGINT and SIGTERM save a checkpoint (network, EMA, optimiser, data
+generator, history, step) before it stops, and so does a timer every few minutes of wall time, so
+``resume`` continues bit-identically to an uninterrupted run wherever it was stopped (even by SIGKILL,
+from the last timed checkpoint).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,13 @@ import copy
 import json
 import math
 import os
+import signal
+import threading
 import time
-from dataclasses import replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -16,13 +26,19 @@ from torch import nn
 from tqdm import tqdm
 
 from faig.data.patches import check_patchable, training_batch
-from faig.data.splits import NamedImage, load_images
+from faig.data.splits import NamedImage, centre_crops, load_images
 from faig.errors import FaigError
 from faig.evaluate import resolve_device, score_variants
-from faig.files import atomic_path, write_json
+from faig.files import atomic_path, check_writable_dir, write_json
 from faig.models.checkpoints import check_same_structure, load_state_dict, save_weights
 from faig.models.registry import build_model
 from faig.training.config import TrainConfig
+
+CHECKPOINT_MINUTES = 10.0
+
+
+class TrainingInterrupted(FaigError):
+    """A run stopped by SIGINT or SIGTERM after saving its checkpoint."""
 
 
 def learning_rate(config: TrainConfig, step: int) -> float:
@@ -47,6 +63,11 @@ def default_name(config: TrainConfig) -> str:
     return f"{config.arch.arch}_{config.stage}"
 
 
+def checkpoint_path(out_dir: str | os.PathLike, name: str) -> Path:
+    """Where ``train`` keeps the resumable checkpoint of run ``name``."""
+    return Path(out_dir) / "checkpoints" / f"{name}.pt"
+
+
 @torch.no_grad()
 def apply_gradient_mask(model: nn.Module, gradient_mask: dict[str, torch.Tensor]) -> None:
     """Multiply each parameter's gradient by its mask; parameters without a mask get none."""
@@ -58,7 +79,7 @@ def apply_gradient_mask(model: nn.Module, gradient_mask: dict[str, torch.Tensor]
 
 
 def validation_variants(config: TrainConfig) -> tuple[str, ...]:
-    return ("clean",) if config.stage == "baseline" else ("clean", "blur", "noise")
+    return ("clean",) if config.stage == "baseline" else ("clean", "blur", "noise", "blur+noise")
 
 
 def validate(model: nn.Module, images: list[NamedImage], config: TrainConfig) -> dict[str, float]:
@@ -66,122 +87,210 @@ def validate(model: nn.Module, images: list[NamedImage], config: TrainConfig) ->
     return {name: round(value["psnr"], 4) for name, value in scores.items()}
 
 
-def _save_checkpoint(path: Path, step: int, model: nn.Module, ema: nn.Module, optimizer: torch.optim.Optimizer,
-                     generator: torch.Generator, history: list[dict], config: TrainConfig) -> None:
-    state = {"step": step, "model": model.state_dict(), "ema": ema.state_dict(),
-             "optimizer": optimizer.state_dict(), "generator": generator.get_state(),
-             "history": json.dumps(history), "config": config.to_json()}
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+@dataclass
+class RunState:
+    """Everything a checkpoint holds: what makes a resumed run continue bit-identically."""
+
+    model: nn.Module
+    ema: nn.Module
+    optimizer: torch.optim.Optimizer
+    generator: torch.Generator
+    step: int = 0
+    running_loss: float | None = None
+    history: list[dict] = field(default_factory=list)
+
+    def save(self, path: Path, config: TrainConfig) -> None:
+        state = {"step": self.step, "model": self.model.state_dict(), "ema": self.ema.state_dict(),
+                 "optimizer": self.optimizer.state_dict(), "generator": self.generator.get_state(),
+                 "running_loss": torch.tensor(float("nan") if self.running_loss is None else self.running_loss,
+                                              dtype=torch.float64),
+                 "history": json.dumps(self.history), "config": config.to_json()}
+        with atomic_path(path) as tmp:
+            torch.save(state, tmp)
+
+    def restore(self, path: Path, config: TrainConfig) -> None:
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as error:
+            raise FaigError(f"cannot resume from {path}: not a faig training checkpoint ({error})") from None
+        if state.get("config") != config.to_json():
+            raise FaigError(f"cannot resume from {path}: it was made with a different configuration")
+        self.model.load_state_dict(state["model"])
+        self.ema.load_state_dict(state["ema"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.generator.set_state(state["generator"])
+        self.history = json.loads(state["history"])
+        self.step = state["step"]
+        running = float(state.get("running_loss", torch.tensor(float("nan"))))
+        self.running_loss = None if math.isnan(running) else running
 
 
-def _load_checkpoint(path: Path, config: TrainConfig) -> dict:
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if state["config"] != config.to_json():
-        raise FaigError(f"cannot resume from {path}: it was made with a different configuration")
-    return state
+@contextmanager
+def stop_requests() -> Iterator[list[str]]:
+    """While the block runs, SIGINT and SIGTERM only record their name in the yielded list (the loop
+    checks it between steps, saves and stops); the previous handlers come back afterwards. Outside the
+    main thread (where signals cannot be caught) the list just stays empty."""
+    requests: list[str] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield requests
+        return
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    for number in previous:
+        signal.signal(number, lambda received, frame: requests.append(signal.Signals(received).name))
+    try:
+        yield requests
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+def _probe_images(images: list[NamedImage], scale: int) -> list[NamedImage]:
+    """A fixed centre crop of each training image, scored beside the validation split to show over-fitting."""
+    return centre_crops(images, 144, scale)
 
 
 def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | os.PathLike | None = None,
           resume: bool = False, device: str | None = None, hr_dir: str | os.PathLike | None = None,
           progress: bool = True, gradient_mask: dict[str, torch.Tensor] | None = None,
-          name: str | None = None) -> dict:
-    """Train one stage and write ``<name>.safetensors`` (the EMA weights; name defaults to
-    ``<arch>_<stage>``) and ``<name>.json`` (config and metrics) into ``out_dir``; a checkpoint every
-    ``checkpoint_every`` steps lets ``resume`` continue exactly where an interrupted run stopped.
+          name: str | None = None, checkpoint_minutes: float = CHECKPOINT_MINUTES,
+          val_dir: str | os.PathLike | None = None) -> dict:
+    """Train one stage (Sec. 4.1) and write ``<name>.safetensors`` (the EMA weights; name defaults to
+    ``<arch>_<stage>``) and ``<name>.json`` (config and metrics) into ``out_dir``.
+
+    A checkpoint is written every ``checkpoint_every`` steps, every ``checkpoint_minutes`` of wall
+    time, and on SIGINT/SIGTERM (then the run raises ``TrainingInterrupted``); ``resume`` continues
+    from it bit-identically, and is an error when there is none. The history records, at each
+    validation, the PSNR on the validation split (``val_dir`` or ``config.val_split``) and on a fixed
+    centre crop of each training image (``train_psnr``: the two curves together show over-fitting).
 
     ``gradient_mask`` re-trains only part of the network (Sec. 5.2.2): each parameter's gradient is
     multiplied by its mask (a parameter without one is frozen), so unselected weights stay
-    bit-identical. Returns the metrics."""
+    bit-identical. Returns the metrics.
+
+    Raises:
+        FaigError: unusable images or output folder, a target without ``init_weights``, ``resume``
+            without a checkpoint or with one from another configuration.
+        TrainingInterrupted: SIGINT or SIGTERM arrived (the checkpoint is saved).
+    """
     out_dir = Path(out_dir)
     name = name or default_name(config)
+    check_writable_dir(out_dir)
+    checkpoint = checkpoint_path(out_dir, name)
+    if resume and not checkpoint.is_file():
+        raise FaigError(f"nothing to resume: no checkpoint at {checkpoint}")
+    if config.stage == "target" and init_weights is None:
+        raise FaigError("the target stage is fine-tuned from a baseline: give its weights (--init)")
     torch_device = resolve_device(device)
     torch.manual_seed(config.seed)
     images = load_images(config.train_split, hr_dir, config.arch.scale)
     check_patchable(images, config.gt_size)
-    val_images = load_images(config.val_split, None, config.arch.scale)
+    val_images = load_images(config.val_split, val_dir, config.arch.scale)
+    probe_images = _probe_images(images, config.arch.scale)
 
     model = build_model(config.arch)
     if init_weights is not None:
         initial = load_state_dict(init_weights)
         check_same_structure(model.state_dict(), initial, ("network", str(init_weights)))
         model.load_state_dict(initial)
-    elif config.stage == "target":
-        raise FaigError("the target stage is fine-tuned from a baseline: give its weights (--init)")
     model.to(torch_device)
-    ema = copy.deepcopy(model).eval()
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas)
-    generator = torch.Generator().manual_seed(config.seed)
-    history: list[dict] = []
-    start = 0
+    run = RunState(model, copy.deepcopy(model).eval(),
+                   torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas),
+                   torch.Generator().manual_seed(config.seed))
+    if resume:
+        run.restore(checkpoint, config)
+    start = run.step
 
-    checkpoint = out_dir / "checkpoints" / f"{name}.pt"
-    if resume and checkpoint.is_file():
-        state = _load_checkpoint(checkpoint, config)
-        model.load_state_dict(state["model"])
-        ema.load_state_dict(state["ema"])
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
-        history = json.loads(state["history"])
-        start = state["step"]
-
-    began = time.time()
-    bar = tqdm(range(start, config.steps), initial=start, total=config.steps, disable=not progress,
-               desc=f"{config.arch.arch} {config.stage}", dynamic_ncols=True, mininterval=2.0)
-    running = None
-    for step in bar:
-        lr_batch, gt_batch = training_batch(images, config.batch_size, config.gt_size, config.degradations, generator,
-                                            config.channel_shuffle, config.channel_gain)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(config, step)
-        loss = F.l1_loss(model(lr_batch.to(torch_device)), gt_batch.to(torch_device))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if gradient_mask is not None:
-            apply_gradient_mask(model, gradient_mask)
-        optimizer.step()
-        ema_update(ema, model, ema_decay(config, step))
-        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
-        bar.set_postfix(loss=f"{running:.4f}", lr=f"{optimizer.param_groups[0]['lr']:.1e}")
-        done = step + 1
-        if done % config.val_every == 0 or done == config.steps:
-            history.append({"step": done, "loss": round(running, 6), "val_psnr": validate(ema, val_images, config)})
-            bar.write(f"step {done}: loss {running:.4f}, {config.val_split} PSNR {history[-1]['val_psnr']}")
-        if done % config.checkpoint_every == 0 and done < config.steps:
-            _save_checkpoint(checkpoint, done, model, ema, optimizer, generator, history, config)
+    began = last_save = time.time()
+    bar = tqdm(total=config.steps, initial=start, disable=not progress, dynamic_ncols=True, mininterval=2.0,
+               desc=f"{config.arch.arch} {config.stage}")
+    with stop_requests() as requests:
+        while run.step < config.steps:
+            _train_step(run, config, images, torch_device, gradient_mask)
+            bar.update(1)
+            bar.set_postfix(loss=f"{run.running_loss:.4f}", lr=f"{learning_rate(config, run.step - 1):.1e}")
+            if config.val_every and (run.step % config.val_every == 0 or run.step == config.steps):
+                run.history.append({"step": run.step, "loss": round(run.running_loss, 6),
+                                    "val_psnr": validate(run.ema, val_images, config),
+                                    "train_psnr": validate(run.ema, probe_images, config)})
+                entry = run.history[-1]
+                bar.write(f"step {run.step}: loss {run.running_loss:.4f}, validation PSNR {entry['val_psnr']}, "
+                          f"training crops {entry['train_psnr']}")
+            if run.step == config.steps:
+                break
+            timed = time.time() - last_save >= 60 * checkpoint_minutes
+            if requests or timed or run.step % config.checkpoint_every == 0:
+                run.save(checkpoint, config)
+                last_save = time.time()
+            if requests:
+                bar.close()
+                raise TrainingInterrupted(f"{requests[0]} at step {run.step} of {config.steps}: checkpoint saved to "
+                                          f"{checkpoint}; continue with --resume")
     bar.close()
     seconds = time.time() - began
 
-    metrics = {"history": history, "final_val_psnr": history[-1]["val_psnr"] if history else {},
+    metrics = {"history": run.history, "final_val_psnr": run.history[-1]["val_psnr"] if run.history else {},
                "train_seconds": round(seconds, 1),
                "seconds_per_step": round(seconds / max(config.steps - start, 1), 4),
                "device": str(torch_device), "torch": torch.__version__}
-    save_weights(out_dir / f"{name}.safetensors", ema, config.arch,
+    save_weights(out_dir / f"{name}.safetensors", run.ema, config.arch,
                  {"train_config": config.to_dict(), "metrics": metrics})
     write_json(out_dir / f"{name}.json", {"config": config.to_dict(), "metrics": metrics})
     return metrics
 
 
+def _train_step(run: RunState, config: TrainConfig, images: list[NamedImage], device: torch.device,
+                gradient_mask: dict[str, torch.Tensor] | None) -> None:
+    """One Adam step on a fresh batch, then the EMA update; advances ``run.step``."""
+    lr_batch, gt_batch = training_batch(images, config.batch_size, config.gt_size, config.degradations,
+                                        run.generator, config.channel_shuffle, config.channel_gain)
+    for group in run.optimizer.param_groups:
+        group["lr"] = learning_rate(config, run.step)
+    loss = F.l1_loss(run.model(lr_batch.to(device)), gt_batch.to(device))
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if gradient_mask is not None:
+        apply_gradient_mask(run.model, gradient_mask)
+    run.optimizer.step()
+    ema_update(run.ema, run.model, ema_decay(config, run.step))
+    value = loss.item()
+    run.running_loss = value if run.running_loss is None else 0.98 * run.running_loss + 0.02 * value
+    run.step += 1
+
+
 def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tuple[str, ...] = ("baseline", "target"),
                  scale: int = 2, seed: int = 0, init_weights: str | os.PathLike | None = None,
                  device: str | None = None, hr_dir: str | os.PathLike | None = None, resume: bool = False,
-                 progress: bool = True, steps: int | None = None) -> dict[str, dict]:
-    """Train a preset's stages in order (``steps`` overrides the preset's count); the target starts
-    from ``init_weights`` or, by default, from the baseline just written to ``out_dir``."""
-    from faig.training.config import preset_config
+                 progress: bool = True, steps: int | None = None, config_file: str | os.PathLike | None = None,
+                 val_dir: str | os.PathLike | None = None,
+                 checkpoint_minutes: float = CHECKPOINT_MINUTES) -> dict[str, dict]:
+    """Train a preset's stages in order (``steps`` overrides the preset's count), or the one stage a
+    saved configuration describes (``config_file``: a ``TrainConfig`` JSON, such as the ``config``
+    of any ``<name>.json`` that ``train`` wrote). The target starts from ``init_weights`` or, by
+    default, from the baseline just written to ``out_dir``.
+
+    Example:
+        >>> train_stages("embedded", "srresnet", "runs/train", ("baseline",))  # doctest: +SKIP
+    """
+    from faig.training.config import load_config, preset_config
 
     if steps is not None and steps < 1:
-        raise FaigError("--steps must be at least 1")
+        raise FaigError(f"--steps must be at least 1, got {steps}")
+    check_writable_dir(Path(out_dir))
+    if config_file is not None:
+        configs = [load_config(config_file)]
+        arch = configs[0].arch.arch
+    else:
+        configs = [preset_config(preset, arch, stage, scale, seed) for stage in stages]
     results = {}
-    for stage in stages:
-        config = preset_config(preset, arch, stage, scale, seed)
+    for config in configs:
         if steps is not None:
             config = replace(config, steps=steps, val_every=min(config.val_every, steps),
                              checkpoint_every=min(config.checkpoint_every, steps))
-        init = init_weights
-        if stage == "target" and init is None:
-            init = Path(out_dir) / f"{arch}_baseline.safetensors"
-            if not init.is_file():
+        init = None
+        if config.stage == "target":
+            init = init_weights or Path(out_dir) / f"{arch}_baseline.safetensors"
+            if not Path(init).is_file():
                 raise FaigError(f"no baseline at {init}: train the baseline stage first or give --init")
-        results[stage] = train(config, out_dir, init if stage == "target" else None, resume, device, hr_dir, progress)
+        results[config.stage] = train(config, out_dir, init, resume, device, hr_dir, progress,
+                                      checkpoint_minutes=checkpoint_minutes, val_dir=val_dir)
     return results
