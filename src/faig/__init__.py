@@ -8,4 +8,21 @@ Implements "Finding Discriminative Filters for Specific Degradations in Blind Su
 from faig.errors import FaigError
 
 __version__ = "0.1.0"
-__all__ = ["FaigError", "__version__"]
+
+# The public API, imported on first use so that ``faig --help`` does not wait for torch.
+_LAZY = {name: "faig.attribution.methods" for name in
+         ("FAIG", "AbsoluteChange", "ModifiedIG", "RandomFilters", "discriminative", "filter_mask", "masked",
+          "modulated")}
+_LAZY["load_model"] = "faig.models.checkpoints"
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'faig' has no attribute {name!r}")
+
+
+__all__ = ["FAIG", "AbsoluteChange", "FaigError", "ModifiedIG", "RandomFilters", "__version__", "discriminative",
+           "filter_mask", "load_model", "masked", "modulated"]

@@ -1,0 +1,160 @@
+"""How `faig reproduce`'s filter sets and Eq. 8 depend on the quadrature (issue 10, points 5 and 6).
+
+Part 1, rankings: FAIG (Eq. 5-7) on the ``discover`` split under several quadratures, each top-p%
+set compared with a fine reference (Gauss-Legendre, 128 nodes) and with the paper-literal ranking
+(left Riemann sum, 100 steps, as the official code). It also counts the filters "near the cut":
+in the reference ranking, those whose Eq. 7 score lies within ``--near`` (relative) of the score at
+the cut, whose membership a coarse quadrature can flip.
+
+Part 2, Eq. 8: the accuracy of degradation prediction on the ``test`` split against the number of
+quadrature nodes each input's own filter set (Eq. 6, single image) is computed with, under two
+threshold protocols: thresholds chosen on the ``calibrate`` split (faig's default) and the paper's
+fixed T_blur = 0.5, T_noise = 0.6 (Sec. 5.3, chosen by the authors on BSD100).
+
+Filter counts at p% are int(N * p / 100), as the official code. Writes one JSON:
+
+    python benchmarks/quadrature_study.py --json benchmarks/results/quadrature_study.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from faig.attribution.api import attribute
+from faig.attribution.faig import faig_scores
+from faig.data.degradations import VARIANTS, variant
+from faig.data.layout import degraded_pairs
+from faig.data.splits import load_images
+from faig.experiments.prediction import (DEGRADATIONS, accuracy, choose_threshold, has_degradation,
+                                         overlap_scores)
+from faig.files import write_json
+from faig.models.checkpoints import load_pair
+from faig.models.registry import preset_weights
+
+RULES = ("gausslegendre:8", "gausslegendre:16", "gausslegendre:32", "riemann_left:100", "gausslegendre:128")
+REFERENCE, LITERAL = "gausslegendre:128", "riemann_left:100"
+PERCENTS = (0.1, 1.0, 5.0)
+PREDICTION_NODES = (2, 4, 8, 16)
+PAPER_THRESHOLDS = {"blur": 0.5, "noise": 0.6}
+
+
+def top_count(total: int, percent: float) -> int:
+    return int(total * percent / 100)
+
+
+def top_set(ranking: torch.Tensor, percent: float) -> set[int]:
+    return set(ranking[:top_count(len(ranking), percent)].tolist())
+
+
+def overlap(first: set[int], second: set[int]) -> float:
+    return len(first & second) / max(len(first), 1)
+
+
+def near_cut(scores: torch.Tensor, ranking: torch.Tensor, percent: float, near: float) -> int:
+    """Filters whose score lies within ``near`` (relative) of the score at the top-p% cut."""
+    cut = float(scores[ranking[top_count(len(ranking), percent) - 1]])
+    return int(((scores - cut).abs() <= near * abs(cut)).sum())
+
+
+def ranking_study(baseline, target, images, device, cache: Path, near: float) -> dict:
+    results, rankings, scores = {}, {}, {}
+    for rule in RULES:
+        quadrature, steps = rule.split(":")
+        began = time.perf_counter()
+        result = attribute("faig", baseline, target, images, ("blur", "noise"), quadrature, int(steps), device,
+                           cache_dir=cache / rule.replace(":", "_"), progress=True)
+        rankings[rule], scores[rule] = result.rankings, result.scores
+        results[rule] = {"seconds": round(time.perf_counter() - began, 1),
+                         "completeness_gap": result.metadata["completeness_gap"]}
+    for rule in RULES:
+        results[rule]["overlap"] = {
+            d: {str(p): {"reference": overlap(top_set(rankings[rule][d], p), top_set(rankings[REFERENCE][d], p)),
+                         "paper_literal": overlap(top_set(rankings[rule][d], p), top_set(rankings[LITERAL][d], p))}
+                for p in PERCENTS}
+            for d in ("blur", "noise")}
+    total = len(rankings[REFERENCE]["blur"])
+    results["near_cut"] = {d: {str(p): near_cut(scores[REFERENCE][d], rankings[REFERENCE][d], p, near)
+                               for p in PERCENTS} for d in ("blur", "noise")}
+    results["filters"], results["near"] = total, near
+    results["rank_of_reference_top"] = {
+        d: {rule: {str(p): sorted(int((rankings[rule][d] == i).nonzero()) for i in
+                                  top_set(rankings[REFERENCE][d], p) - top_set(rankings[rule][d], p))[:20]
+                   for p in (1.0,)} for rule in RULES} for d in ("blur", "noise")}
+    return results, rankings[REFERENCE]
+
+
+def variant_pairs(split: str, scale: int):
+    images = load_images(split, None, scale)
+    pairs = [(name, pair) for name in VARIANTS for pair in degraded_pairs(images, variant(name, scale), 0)]
+    return [pair for _, pair in pairs], [name for name, _ in pairs]
+
+
+def own_sets(scores: torch.Tensor, percent: float) -> torch.Tensor:
+    sets = torch.zeros(scores.shape, dtype=torch.bool)
+    sets.scatter_(1, scores.abs().topk(top_count(scores.shape[1], percent), dim=1).indices, True)
+    return sets
+
+
+def prediction_study(baseline, target, reference: dict[str, torch.Tensor], scale: int, device) -> dict:
+    calibrate, calibrate_variants = variant_pairs("calibrate", scale)
+    test, test_variants = variant_pairs("test", scale)
+    total = len(reference["blur"])
+    degradation_sets = {d: torch.zeros(total, dtype=torch.bool).index_fill_(0, reference[d][:top_count(total, 1.0)],
+                                                                             True) for d in DEGRADATIONS}
+    results = {}
+    for nodes in PREDICTION_NODES:
+        began = time.perf_counter()
+        own_calibrate = own_sets(faig_scores(baseline, target, calibrate, "gausslegendre", nodes, device, True), 1.0)
+        own_test = own_sets(faig_scores(baseline, target, test, "gausslegendre", nodes, device, True), 1.0)
+        entry = {"seconds": round(time.perf_counter() - began, 1)}
+        for d in DEGRADATIONS:
+            calibrate_scores = overlap_scores(own_calibrate, degradation_sets[d])
+            test_scores = overlap_scores(own_test, degradation_sets[d])
+            calibrate_labels, test_labels = has_degradation(calibrate_variants, d), has_degradation(test_variants, d)
+            chosen = choose_threshold(calibrate_scores, calibrate_labels)
+            best_on_test = choose_threshold(test_scores, test_labels)
+            entry[d] = {"calibrated_threshold": chosen,
+                        "accuracy_calibrated": accuracy(test_scores, test_labels, chosen),
+                        "accuracy_paper_threshold": accuracy(test_scores, test_labels, PAPER_THRESHOLDS[d]),
+                        "oracle_threshold_on_test": best_on_test,
+                        "accuracy_oracle": accuracy(test_scores, test_labels, best_on_test)}
+        results[str(nodes)] = entry
+        print(f"Eq. 8 with {nodes} nodes: " + ", ".join(
+            f"{d} {entry[d]['accuracy_calibrated']:.3f} (paper thresholds {entry[d]['accuracy_paper_threshold']:.3f})"
+            for d in DEGRADATIONS), flush=True)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arch", default="srresnet,srcnn_style")
+    parser.add_argument("--weights", help="folder of <arch>_{baseline,target}.safetensors (default: embedded)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--near", type=float, default=0.05)
+    parser.add_argument("--cache", default="runs/quadrature_study_cache")
+    parser.add_argument("--skip-prediction", action="store_true")
+    parser.add_argument("--json", required=True)
+    args = parser.parse_args()
+    report = {}
+    for arch in args.arch.split(","):
+        paths = [Path(args.weights) / f"{arch}_{stage}.safetensors" if args.weights else
+                 preset_weights("embedded", arch, stage) for stage in ("baseline", "target")]
+        baseline, target, arch_config = load_pair(*paths)
+        images = load_images("discover", None, arch_config.scale)
+        rankings_result, reference = ranking_study(baseline, target, images, args.device, Path(args.cache) / arch,
+                                                   args.near)
+        report[arch] = {"weights": [str(p) for p in paths], "rankings": rankings_result}
+        for rule in RULES:
+            print(arch, rule, json.dumps(rankings_result[rule]["overlap"]), flush=True)
+        if not args.skip_prediction:
+            report[arch]["prediction"] = prediction_study(baseline, target, reference, arch_config.scale, args.device)
+        write_json(args.json, report)
+
+
+if __name__ == "__main__":
+    main()
