@@ -1,0 +1,531 @@
+"""One branch against two at equal computation: Sec. 3, Table 1 and Fig. 1 of the paper.
+
+The paper trains two-branch blind-SR networks (DAN, DASR: a degradation branch conditioning a
+restoration branch) and a one-branch SRResNet-noBN whose number of residual blocks is adjusted to
+the same FLOPs and parameters, in each method's blur and blur+noise settings, and finds the one
+branch as good (Table 1: e.g. DAN blur 26.168 against 26.182 dB). Here the two-branch networks are
+the scaled-down DAN-style and DASR-style networks of ``faig.models.dan`` and ``faig.models.dasr``,
+the one-branch network is faig's SRResNet matched within 5% of FLOPs (``faig.experiments.flops``),
+and every network of a comparison is trained by the one loop below on the same batches (one seeded
+generator), degradations, steps and schedule (Adam, cosine learning rate, EMA of the weights, as
+``faig.training.trainer``); the two-branch networks add their own losses (DAN: L1 on the
+degradation code; DASR: MoCo's contrastive loss, the encoder trained alone for the first sixth of
+the steps, as DASR pre-trains it). PSNR on RGB (``faig.evaluate.score_pairs``) over the ``test``
+split, mean ± std over seeds.
+
+The settings follow each method's protocol at the chosen scale s (isotropic 21x21 Gaussian blur,
+Eq. 1): training blur sigma on a 10-point grid over [0.2, s] (the DAN and DASR papers' ranges:
+[0.2, 2] at x2, [0.2, 4] at x4; their released x2 scripts train on [0.2, 4]) and, for blur+noise,
+noise sigma on a 6-point grid over [0, 0.1] (DASR's 0-25 of 255); test blur from DAN's Gaussian8 widths (8 sigmas over [0.8, 1.6] at x2, [1.35, 2.4]
+at x3, [1.8, 3.2] at x4) or, for DASR, sigmas spread over the training range (6 from 0.15 s to
+0.9 s; 3 with noise); with noise, each sigma with noise 5, 15 and 25 of 255. Each test image is
+degraded by a fixed few of these (round robin, seeded).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from faig.data.degradations import Degradation, DegradationSampler, degrade_batch, degrade_image, sample_degradations
+from faig.data.layout import Pair
+from faig.data.patches import augment, check_patchable, random_crop
+from faig.data.splits import NamedImage, load_images
+from faig.devices import resolve_device
+from faig.errors import FaigError
+from faig.evaluate import score_pairs
+from faig.experiments.common import mean_std
+from faig.experiments.flops import INPUT_SIZE, TOLERANCE, Complexity, Match, complexity, match_one_branch
+from faig.files import atomic_path, check_writable_dir, write_json
+from faig.models.dan import DAN, NOISE_SIGMA_MAX, DANConfig, degradation_code
+from faig.models.dasr import DASR, DASRConfig
+from faig.models.interpolation import Bicubic
+from faig.models.registry import ArchConfig, build_model
+from faig.report.branches import psnr_vs_flops
+from faig.training.config import TrainConfig
+from faig.training.trainer import ema_decay, ema_update, learning_rate
+
+METHODS: tuple[str, ...] = ("dan", "dasr")
+SETTINGS: tuple[str, ...] = ("blur", "blur+noise")
+NETWORK_NAMES = {"dan": "DAN-style", "dasr": "DASR-style", "one_branch": "SRResNet"}
+
+# Table 1 of the paper: PSNR (dB, RGB) mean and std over seeds, (method, setting) -> network -> (mean, std).
+PAPER_TABLE1: dict[tuple[str, str], dict[str, tuple[float, float]]] = {
+    ("dan", "blur"): {"two_branch": (26.168, 0.009), "one_branch": (26.182, 0.011)},
+    ("dan", "blur+noise"): {"two_branch": (27.341, 0.072), "one_branch": (27.288, 0.027)},
+    ("dasr", "blur"): {"two_branch": (27.518, 0.034), "one_branch": (27.573, 0.010)},
+    ("dasr", "blur+noise"): {"two_branch": (25.116, 0.012), "one_branch": (25.143, 0.013)},
+}
+
+GAUSSIAN8_RANGES = {2: (0.8, 1.6), 3: (1.35, 2.4), 4: (1.8, 3.2)}
+TEST_NOISE = (5 / 255, 15 / 255, 25 / 255)
+
+
+def _grid(low: float, high: float, count: int) -> tuple[float, ...]:
+    return tuple(round(float(x), 4) for x in torch.linspace(low, high, count))
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One column of Table 1: a method's protocol for one degradation setting (``blur`` or
+    ``blur+noise``): the training mix and the fixed test degradations."""
+
+    method: str
+    name: str
+    train: DegradationSampler
+    test: tuple[Degradation, ...]
+
+
+def setting(method: str, name: str, scale: int) -> Setting:
+    """The training mix and test degradations of ``method``'s ``name`` setting at ``scale``.
+
+    Example:
+        >>> s = setting("dan", "blur", 2)
+        >>> s.train.blur_sigmas[0], s.train.blur_sigmas[-1], s.train.noise_prob, len(s.test)
+        (0.2, 2.0, 0.0, 8)
+    """
+    if method not in METHODS:
+        raise FaigError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+    if name not in SETTINGS:
+        raise FaigError(f"unknown setting {name!r}; choose from {', '.join(SETTINGS)}")
+    if scale not in GAUSSIAN8_RANGES:
+        raise FaigError(f"scale must be 2, 3 or 4, not {scale}")
+    noisy = name == "blur+noise"
+    train = DegradationSampler(scale=scale, blur_prob=1.0, blur_sigmas=_grid(0.2, scale, 10),
+                               noise_prob=1.0 if noisy else 0.0, noise_sigmas=_grid(0.0, NOISE_SIGMA_MAX, 6))
+    if method == "dan":
+        blurs = _grid(*GAUSSIAN8_RANGES[scale], 8)
+    else:
+        blurs = _grid(0.15 * scale, 0.9 * scale, 6 if not noisy else 3)
+    noises = TEST_NOISE if noisy else (None,)
+    test = tuple(Degradation(scale, blur, noise) for blur in blurs for noise in noises)
+    return Setting(method, name, train, test)
+
+
+def evaluation_pairs(images: list[NamedImage], degradations: tuple[Degradation, ...], per_image: int,
+                     seed: int = 0) -> list[Pair]:
+    """LR/HR pairs: image i degraded by test degradations i·p ... i·p + p - 1 (mod their number), with
+    a fixed noise seed per image and degradation, so every network sees the same inputs.
+
+    Example:
+        >>> image = NamedImage("tile", torch.rand(1, 3, 12, 12))
+        >>> [p.name for p in evaluation_pairs([image, image], (Degradation(2, 1.0), Degradation(2, 2.0)), 1)]
+        ['tile/0', 'tile/1']
+    """
+    pairs = []
+    for index, image in enumerate(images):
+        for offset in range(per_image):
+            k = (index * per_image + offset) % len(degradations)
+            name = f"{image.name}/{k}"
+            pairs.append(Pair(name, degrade_image(image.hr, name, degradations[k], seed), image.hr))
+    return pairs
+
+
+def labelled_batch(images: list[NamedImage], config: TrainConfig, generator: torch.Generator,
+                   device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor, list[Degradation]]:
+    """``faig.data.patches.training_batch`` (the same draws, so the same LR and GT) plus the
+    degradation each sample got, which DAN's code loss needs. The GT patches are degraded on
+    ``device`` (the CPU by default), so a GPU run is not held back by Eq. 1 on the CPU.
+
+    Returns:
+        (LR N x 3 x g/s x g/s, GT N x 3 x g x g, the N degradations).
+
+    Example:
+        >>> config = TrainConfig(ArchConfig("srresnet", 2), batch_size=2, gt_size=24,
+        ...                      degradations=DegradationSampler(2, blur_prob=1.0, blur_sigmas=(1.5,)))
+        >>> lr, gt, degradations = labelled_batch([NamedImage("x", torch.rand(1, 3, 32, 32))], config,
+        ...                                       torch.Generator().manual_seed(0))
+        >>> tuple(lr.shape), tuple(gt.shape), degradations[0].blur_sigma
+        ((2, 3, 12, 12), (2, 3, 24, 24), 1.5)
+    """
+    picks = torch.randint(len(images), (config.batch_size,), generator=generator).tolist()
+    gt = torch.cat([augment(random_crop(images[i].hr, config.gt_size, generator), generator, config.channel_shuffle,
+                            config.channel_gain) for i in picks])
+    degradations = sample_degradations(config.degradations, config.batch_size, generator)
+    gt = gt.to(device or torch.device("cpu"))
+    return degrade_batch(gt, degradations, generator), gt, degradations
+
+
+# An objective maps (network, LR, GT, degradations, step) to the loss of one training step.
+Objective = Callable[[nn.Module, torch.Tensor, torch.Tensor, list[Degradation], int], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class TwoBranchLosses:
+    """The two-branch networks' extra losses: DAN's code L1 weight; DASR's contrastive weight, the
+    fraction of steps its encoder trains alone (DASR: 100 of 600 epochs), and its key patch's side
+    as a fraction of the LR patch's."""
+
+    code_weight: float = 1.0
+    contrastive_weight: float = 1.0
+    encoder_warmup: float = 1 / 6
+    key_fraction: float = 0.5
+
+
+def l1_objective(model: nn.Module, lr: torch.Tensor, gt: torch.Tensor, degradations: list[Degradation],
+                 step: int) -> torch.Tensor:
+    """The one-branch network's loss: L1 between its output and the GT (as ``faig.training``).
+
+    Example:
+        >>> l1_objective(nn.Identity(), torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 0.5), [], 0)
+        tensor(0.5000)
+    """
+    return F.l1_loss(model(lr), gt)
+
+
+def dan_objective(losses: TwoBranchLosses) -> Objective:
+    """DAN's loss: L1 on the last SR image plus ``code_weight`` times L1 on the last code.
+
+    Example:
+        >>> net = DAN(DANConfig(width=4, blocks=1, estimator_width=4, estimator_blocks=1, iterations=2))
+        >>> loss = dan_objective(TwoBranchLosses())(net, torch.rand(1, 3, 6, 6), torch.rand(1, 3, 12, 12),
+        ...                                         [Degradation(2, 1.0)], 0)
+        >>> loss.dim(), loss.item() > 0
+        (0, True)
+    """
+
+    def objective(model: nn.Module, lr: torch.Tensor, gt: torch.Tensor, degradations: list[Degradation],
+                  step: int) -> torch.Tensor:
+        sr, code = model.forward_with_code(lr)
+        target = degradation_code(degradations).to(code.device)
+        return F.l1_loss(sr, gt) + losses.code_weight * F.l1_loss(code, target)
+
+    return objective
+
+
+def key_patches(lr: torch.Tensor, fraction: float, generator: torch.Generator) -> torch.Tensor:
+    """One random crop of each LR patch (side ``fraction`` of its side), flipped and transposed at
+    random: another patch with the same degradation (isotropic blur and white noise commute with
+    the square's symmetries), DASR's positive key.
+
+    Example:
+        >>> key_patches(torch.rand(3, 3, 16, 16), 0.5, torch.Generator().manual_seed(0)).shape
+        torch.Size([3, 3, 8, 8])
+    """
+    side = max(int(lr.shape[-1] * fraction), 4)
+    return torch.cat([augment(random_crop(lr[i:i + 1], side, generator), generator) for i in range(len(lr))])
+
+
+def dasr_objective(losses: TwoBranchLosses, steps: int, generator: torch.Generator) -> Objective:
+    """DASR's loss: ``contrastive_weight`` times MoCo's InfoNCE (query: the LR patch, key: another
+    patch of it) plus, after the encoder's warm-up, L1 of the SR image restored under the query's
+    representation. ``generator`` draws the key patches (not the data's, so batches stay shared)."""
+    warmup = int(steps * losses.encoder_warmup)
+
+    def objective(model: nn.Module, lr: torch.Tensor, gt: torch.Tensor, degradations: list[Degradation],
+                  step: int) -> torch.Tensor:
+        representation, projection = model.encode(lr)
+        loss = losses.contrastive_weight * model.contrastive_loss(
+            projection, key_patches(lr, losses.key_fraction, generator))
+        if step >= warmup:
+            loss = loss + F.l1_loss(model.restore(lr, representation), gt)
+        return loss
+
+    return objective
+
+
+@torch.no_grad()
+def copy_buffers(target: nn.Module, source: nn.Module) -> None:
+    """Copy every buffer (batch-norm statistics, DASR's queue) of ``source`` into ``target``: the
+    EMA averages parameters only, and DASR's encoder needs its current statistics.
+
+    Example:
+        >>> source, target = nn.BatchNorm2d(2), nn.BatchNorm2d(2)
+        >>> _ = source.running_mean.fill_(0.5)
+        >>> copy_buffers(target, source)
+        >>> target.running_mean
+        tensor([0.5000, 0.5000])
+    """
+    for mine, theirs in zip(target.buffers(), source.buffers()):
+        mine.copy_(theirs)
+
+
+def train_network(model: nn.Module, objective: Objective, config: TrainConfig, images: list[NamedImage],
+                  device: torch.device, progress: bool = False, label: str = "") -> tuple[nn.Module, dict]:
+    """Train one network of a comparison: ``config.steps`` Adam steps (betas, cosine learning rate
+    and EMA as ``faig.training.trainer``; buffers are copied into the EMA) on batches drawn by
+    ``torch.Generator().manual_seed(config.seed)``, so every network trained under the same config
+    sees the same batches.
+
+    Args:
+        model: the network (moved to ``device``; its frozen parameters are not optimised).
+        objective: the loss of one step.
+        config: steps, learning rate, batch, patch size, degradation mix and seed.
+        images: the training images.
+
+    Returns:
+        (the EMA copy in eval mode, {"train_seconds", "seconds_per_step", "final_loss"}).
+
+    Example:
+        >>> config = TrainConfig(ArchConfig("srresnet", 2, width=4, depth=1), steps=2, batch_size=2, gt_size=24)
+        >>> ema, run = train_network(build_model(config.arch), l1_objective, config,
+        ...                          [NamedImage("x", torch.rand(1, 3, 32, 32))], torch.device("cpu"))
+        >>> ema.training, sorted(run)
+        (False, ['final_loss', 'seconds_per_step', 'train_seconds'])
+    """
+    model.to(device).train()
+    ema = copy.deepcopy(model).eval()
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr, betas=config.betas)
+    generator = torch.Generator().manual_seed(config.seed)
+    running = None
+    began = time.time()
+    for step in tqdm(range(config.steps), disable=not progress, desc=label, dynamic_ncols=True, mininterval=2.0):
+        lr, gt, degradations = labelled_batch(images, config, generator, device)
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(config, step)
+        loss = objective(model, lr, gt, degradations, step)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        ema_update(ema, model, ema_decay(config, step))
+        copy_buffers(ema, model)
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+    seconds = time.time() - began
+    return ema, {"train_seconds": round(seconds, 2), "seconds_per_step": round(seconds / config.steps, 4),
+                 "final_loss": round(running, 6)}
+
+
+@dataclass(frozen=True)
+class BranchesConfig:
+    """Everything a Table 1 run depends on; saved beside its results.
+
+    ``steps``, ``batch_size``, ``gt_size``, ``lr``: the one schedule every network gets; ``seeds``:
+    training runs per network; ``input_size``: the LR side FLOPs are counted at; ``tolerance``: the
+    FLOP matching's; ``test_stride``/``tests_per_image``: every n-th test image, degraded by that many
+    of the setting's test degradations.
+    """
+
+    scale: int = 2
+    steps: int = 10_000
+    batch_size: int = 16
+    gt_size: int = 64
+    lr: float = 5e-4
+    seeds: int = 3
+    methods: tuple[str, ...] = METHODS
+    settings: tuple[str, ...] = SETTINGS
+    dan: DANConfig = field(default_factory=DANConfig)
+    dasr: DASRConfig = field(default_factory=DASRConfig)
+    losses: TwoBranchLosses = field(default_factory=TwoBranchLosses)
+    input_size: int = INPUT_SIZE
+    tolerance: float = TOLERANCE
+    test_stride: int = 1
+    tests_per_image: int = 2
+
+    def __post_init__(self) -> None:
+        if self.dan.scale != self.scale or self.dasr.scale != self.scale:
+            raise FaigError(f"the DAN and DASR configs must have scale {self.scale}, "
+                            f"not {self.dan.scale} and {self.dasr.scale}")
+        for name in ("steps", "batch_size", "seeds", "test_stride", "tests_per_image"):
+            if getattr(self, name) < 1:
+                raise FaigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for method in self.methods:
+            if method not in METHODS:
+                raise FaigError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def train_config(self, arch: ArchConfig, sampler: DegradationSampler, seed: int) -> TrainConfig:
+        """The schedule of one comparison, shared by both of its networks: ``arch`` names the
+        one-branch network, stage ``target`` means trained on the blind mix (from scratch here)."""
+        return TrainConfig(arch=arch, stage="target", steps=self.steps, lr=self.lr, batch_size=self.batch_size,
+                           gt_size=self.gt_size, degradations=sampler, val_every=0,
+                           checkpoint_every=self.steps, seed=seed)
+
+
+FULL = BranchesConfig()
+QUICK = replace(FULL, steps=20, batch_size=4, gt_size=48, seeds=1, test_stride=6, tests_per_image=1)
+
+
+def two_branch(method: str, config: BranchesConfig) -> nn.Module:
+    """A freshly initialised two-branch network of ``method`` (``dan`` or ``dasr``).
+
+    Example:
+        >>> type(two_branch("dasr", FULL)).__name__
+        'DASR'
+    """
+    return DAN(config.dan) if method == "dan" else DASR(config.dasr)
+
+
+def _restorer_width(method: str, config: BranchesConfig) -> int:
+    return config.dan.width if method == "dan" else config.dasr.width
+
+
+def _objective_for(method: str, config: BranchesConfig, seed: int) -> Objective:
+    if method == "dan":
+        return dan_objective(config.losses)
+    return dasr_objective(config.losses, config.steps, torch.Generator().manual_seed(10_000 + seed))
+
+
+def budgets(config: BranchesConfig) -> dict[str, tuple[Complexity, Match]]:
+    """Each method's two-branch complexity and its FLOP-matched one-branch SRResNet."""
+    result = {}
+    for method in config.methods:
+        target = complexity(two_branch(method, config), config.input_size)
+        result[method] = (target, match_one_branch(target, config.scale, _restorer_width(method, config),
+                                                   config.tolerance))
+    return result
+
+
+def _summary(results: list[dict]) -> dict:
+    psnrs = [result["psnr"] for result in results]
+    runs = [result["run"] for result in results]
+    return {"psnr": mean_std(psnrs), "psnrs": [round(p, 4) for p in psnrs],
+            "train_seconds": [run["train_seconds"] for run in runs],
+            "seconds_per_step": round(sum(run["seconds_per_step"] for run in runs) / len(runs), 4),
+            "final_loss": [run["final_loss"] for run in runs]}
+
+
+def run_key(config: BranchesConfig) -> dict:
+    """What a cached training result depends on: the whole config but the number of seeds, as JSON
+    would store it (so more seeds reuse the runs already made)."""
+    data = config.to_dict()
+    del data["seeds"]
+    return json.loads(json.dumps(data))
+
+
+def _train_and_score(kind: str, method: str, chosen: Setting, config: BranchesConfig, match: Match, seed: int,
+                     train_images: list[NamedImage], pairs: list[Pair], device: torch.device, progress: bool,
+                     cache: Path) -> dict:
+    """One network trained with one seed and scored, or its result read from ``cache`` (a JSON
+    beside the EMA weights, ``.pt``) when that was made under the same config."""
+    key = run_key(config)
+    if cache.is_file():
+        stored = json.loads(cache.read_text())
+        if stored.get("key") == key:
+            return stored
+    torch.manual_seed(seed)
+    if kind == "two_branch":
+        model, objective = two_branch(method, config), _objective_for(method, config, seed)
+    else:
+        model, objective = build_model(match.arch), l1_objective
+    label = f"{NETWORK_NAMES[method if kind == 'two_branch' else kind]} {method} {chosen.name} seed {seed}"
+    ema, run = train_network(model, objective, config.train_config(match.arch, chosen.train, seed),
+                             train_images, device, progress, label)
+    result = {"key": key, "psnr": score_pairs(ema, pairs, config.scale, with_ssim=False)["psnr"], "run": run}
+    with atomic_path(cache.with_suffix(".pt")) as tmp:
+        torch.save({k: v.cpu() for k, v in ema.state_dict().items()}, tmp)
+    write_json(cache, result)
+    return result
+
+
+def compare(method: str, name: str, config: BranchesConfig, target: Complexity, match: Match,
+            train_images: list[NamedImage], test_images: list[NamedImage], device: torch.device,
+            progress: bool, runs_dir: Path) -> dict:
+    """One Table 1 cell pair: the two-branch network and its one-branch match, trained ``seeds``
+    times each under the same schedule, scored on the same test pairs; each training's result is
+    kept in ``runs_dir`` (``<method>_<setting>_<kind>_seed<n>.json`` and ``.pt``) and reused."""
+    chosen = setting(method, name, config.scale)
+    pairs = evaluation_pairs(test_images, chosen.test, config.tests_per_image)
+    stem = f"{method}_{name.replace('+', '_')}"
+    results = {
+        kind: _summary([_train_and_score(kind, method, chosen, config, match, seed, train_images, pairs, device,
+                                         progress, runs_dir / f"{stem}_{kind}_seed{seed}.json")
+                        for seed in range(config.seeds)])
+        for kind in ("two_branch", "one_branch")
+    }
+    paper = PAPER_TABLE1[(method, name)]
+    return {
+        "method": method, "setting": name,
+        "train_degradations": asdict(chosen.train), "test_degradations": [asdict(d) for d in chosen.test],
+        "test_pairs": len(pairs),
+        "bicubic_psnr": score_pairs(Bicubic(config.scale), pairs, config.scale, with_ssim=False)["psnr"],
+        "two_branch": {"network": NETWORK_NAMES[method], **target.to_dict(), **results["two_branch"]},
+        "one_branch": {"network": NETWORK_NAMES["one_branch"], **match.to_dict(), **results["one_branch"]},
+        "paper": {kind: {"mean": mean, "std": std} for kind, (mean, std) in paper.items()},
+    }
+
+
+def run_branches(out_dir: str | os.PathLike, quick: bool = False, seeds: int | None = None,
+                 device: str | None = None, progress: bool = True, steps: int | None = None,
+                 config: BranchesConfig | None = None) -> dict:
+    """Sec. 3's comparison: Table 1 as ``out_dir/branches.json`` and Fig. 1 (PSNR against FLOPs) as
+    ``out_dir/figures/fig1_psnr_vs_flops.png``.
+
+    Every training run's PSNR and EMA weights are kept in ``out_dir/runs/``; a rerun with the same
+    configuration (any number of seeds) reuses them, so a long run can be stopped and continued,
+    across sessions, one training at a time.
+
+    Args:
+        out_dir: where the files go.
+        quick: the :data:`QUICK` settings (20 steps of 4 patches, one seed, 7 test images) instead
+            of :data:`FULL`.
+        seeds, steps: override the config's.
+        device: ``cpu``, ``cuda``, ``cuda:N`` (None: CUDA when present).
+        progress: show a progress bar per training run.
+        config: the whole configuration (``quick`` is then ignored).
+
+    Returns:
+        The JSON's content: ``{"config", "networks", "table", "seconds", "device", "torch"}``; each
+        table row holds one (method, setting) pair's PSNR mean/std over seeds, FLOPs, parameters,
+        step times and the paper's numbers.
+
+    Example:
+        >>> run_branches("runs/branches/quick", quick=True)  # doctest: +SKIP
+    """
+    config = config or (QUICK if quick else FULL)
+    if seeds is not None:
+        config = replace(config, seeds=seeds)
+    if steps is not None:
+        config = replace(config, steps=steps)
+    out_dir = Path(out_dir)
+    check_writable_dir(out_dir)
+    torch_device = resolve_device(device)
+    began = time.time()
+    train_images = load_images("train", None, config.scale)
+    check_patchable(train_images, config.gt_size)
+    test_images = load_images("test", None, config.scale)[::config.test_stride]
+    found = budgets(config)
+    table = [compare(method, name, config, *found[method], train_images, test_images, torch_device, progress,
+                     out_dir / "runs")
+             for method in config.methods for name in config.settings]
+    result = {
+        "config": config.to_dict(),
+        "networks": {method: {"two_branch": target.to_dict(), "one_branch": match.to_dict()}
+                     for method, (target, match) in found.items()},
+        "table": table, "test_images": [image.name for image in test_images],
+        "seconds": round(time.time() - began, 1), "device": str(torch_device), "torch": torch.__version__,
+    }
+    psnr_vs_flops(table, out_dir / "figures" / "fig1_psnr_vs_flops.png")
+    write_json(out_dir / "branches.json", result)
+    return result
+
+
+def format_branches(result: dict) -> str:
+    """Table 1 as plain text: PSNR mean ± std per (method, setting), two-branch against one-branch,
+    with their GFLOPs, parameters and the paper's numbers.
+
+    Example:
+        >>> row = {"method": "dan", "setting": "blur", "bicubic_psnr": 25.0,
+        ...        "two_branch": {"psnr": {"mean": 26.0, "std": 0.1}, "flops": 2e9, "params": 5e4},
+        ...        "one_branch": {"psnr": {"mean": 26.2, "std": 0.0}, "flops": 2e9, "params": 2e5},
+        ...        "paper": {"two_branch": {"mean": 26.168, "std": 0.009},
+        ...                  "one_branch": {"mean": 26.182, "std": 0.011}}}
+        >>> print(format_branches({"table": [row], "config": {"seeds": 1, "steps": 5}}).splitlines()[2])
+        dan   blur        26.000 ± 0.100  26.200 ± 0.000  +0.200   25.000   2.00 /  2.00   50k / 200k  26.168 / 26.182
+    """
+    header = (f"Table 1 (PSNR dB on RGB, mean ± std over {result['config']['seeds']} seed(s), "
+              f"{result['config']['steps']} steps each)")
+    columns = (f"{'method':5s} {'setting':10s}  {'two-branch':14s}  {'one-branch':14s}  {'1b-2b':6s}  "
+               f"{'bicubic':7s}  GFLOPs 2b/1b  params 2b/1b  paper 2b / 1b")
+    lines = [header, columns]
+    for row in result["table"]:
+        two, one, paper = row["two_branch"], row["one_branch"], row["paper"]
+        lines.append(
+            f"{row['method']:5s} {row['setting']:10s}  {two['psnr']['mean']:6.3f} ± {two['psnr']['std']:5.3f}  "
+            f"{one['psnr']['mean']:6.3f} ± {one['psnr']['std']:5.3f}  "
+            f"{one['psnr']['mean'] - two['psnr']['mean']:+6.3f}  {row['bicubic_psnr']:7.3f}  "
+            f"{two['flops'] / 1e9:5.2f} / {one['flops'] / 1e9:5.2f}  "
+            f"{two['params'] / 1e3:3.0f}k / {one['params'] / 1e3:3.0f}k  "
+            f"{paper['two_branch']['mean']:.3f} / {paper['one_branch']['mean']:.3f}")
+    return "\n".join(lines)

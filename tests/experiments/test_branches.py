@@ -1,0 +1,180 @@
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+from torch import nn
+
+from faig.data.degradations import Degradation, DegradationSampler
+from faig.data.patches import training_batch
+from faig.data.splits import NamedImage
+from faig.errors import FaigError
+from faig.experiments.branches import (QUICK, BranchesConfig, TwoBranchLosses, budgets, dan_objective,
+                                       dasr_objective, evaluation_pairs, format_branches, l1_objective,
+                                       labelled_batch, run_branches, setting, train_network)
+from faig.experiments.flops import complexity, match_one_branch, srresnet_complexity
+from faig.models.dan import DAN, DANConfig
+from faig.models.dasr import DASR, DASRConfig
+from faig.models.registry import ArchConfig, build_model
+from faig.training.config import TrainConfig
+
+TINY = BranchesConfig(
+    steps=2, batch_size=2, gt_size=24, seeds=1, input_size=16, test_stride=19, tests_per_image=1,
+    dan=DANConfig(width=8, blocks=1, estimator_width=4, estimator_blocks=1, iterations=2),
+    dasr=DASRConfig(width=8, groups=1, blocks=1, encoder_width=4, queue_size=8))
+
+
+def images(count: int = 2, size: int = 40) -> list[NamedImage]:
+    generator = torch.Generator().manual_seed(0)
+    return [NamedImage(f"img{i}", torch.rand(1, 3, size, size, generator=generator)) for i in range(count)]
+
+
+def test_flop_counter_counts_two_per_multiply_add_of_a_convolution():
+    conv = nn.Conv2d(3, 7, 3, padding=1)
+    assert complexity(conv, input_size=11).flops == 2 * 3 * 7 * 3 * 3 * 11 * 11  # bias not counted
+    grouped = nn.Conv2d(3, 6, 3, padding=1, groups=3)
+    assert complexity(grouped, input_size=10).flops == 2 * (3 // 3) * 6 * 3 * 3 * 10 * 10
+    assert complexity(conv, 11).params == 3 * 7 * 9 + 7
+
+
+def test_srresnet_flops_are_the_sum_over_its_convolutions():
+    w, s, h = 8, 2, 12
+    lr, hr = h * h, (s * h) ** 2
+    expected = 2 * 9 * (3 * w * lr + 2 * 2 * w * w * lr + w * w * s * s * lr + w * w * hr + w * 3 * hr)
+    assert srresnet_complexity(ArchConfig("srresnet", s, width=w, depth=2), input_size=h).flops == expected
+
+
+def test_frozen_parameters_are_not_counted():
+    net = DASR(TINY.dasr)
+    frozen = sum(p.numel() for p in net.key_encoder.parameters())
+    assert complexity(net, 16).params == sum(p.numel() for p in net.parameters()) - frozen
+
+
+@pytest.mark.parametrize("method", ["dan", "dasr"])
+def test_matching_picks_a_one_branch_srresnet_within_five_percent(method):
+    target = complexity(DAN(TINY.dan) if method == "dan" else DASR(TINY.dasr), 16)
+    match = match_one_branch(target, 2, width=8)
+    assert abs(match.flop_error) <= 0.05
+    assert match.arch.width == 8
+    assert match.complexity == srresnet_complexity(match.arch, 16)
+    neighbours = [srresnet_complexity(replace(match.arch, depth=match.arch.depth + d), 16).flops for d in (-1, 1)]
+    assert all(abs(f - target.flops) >= abs(match.complexity.flops - target.flops) for f in neighbours)
+
+
+def test_matching_changes_the_width_when_blocks_alone_cannot_reach_five_percent():
+    target = srresnet_complexity(ArchConfig("srresnet", 2, width=24, depth=2), 16)
+    match = match_one_branch(target, 2, width=8, widths=(8, 16, 24, 32), max_depth=8)
+    assert match.arch.width in (16, 24, 32) and abs(match.flop_error) <= 0.05
+    with pytest.raises(FaigError, match="within"):
+        match_one_branch(target, 2, width=8, widths=(8,), max_depth=8)
+
+
+def test_default_budgets_match_within_five_percent():
+    found = budgets(QUICK)
+    for method, (target, match) in found.items():
+        assert abs(match.flop_error) <= 0.05, method
+    assert found["dasr"][1].arch == ArchConfig("srresnet", 2, width=32, depth=6)
+
+
+def test_labelled_batch_draws_what_training_batch_draws():
+    config = TrainConfig(arch=ArchConfig("srresnet", 2), batch_size=3, gt_size=16,
+                         degradations=DegradationSampler(2, 1.0, (1.0, 2.0), 0.5, (0.05,)))
+    lr, gt, degradations = labelled_batch(images(), config, torch.Generator().manual_seed(4))
+    expected_lr, expected_gt = training_batch(images(), 3, 16, config.degradations, torch.Generator().manual_seed(4))
+    assert torch.equal(lr, expected_lr) and torch.equal(gt, expected_gt)
+    assert len(degradations) == 3 and all(d.blur_sigma in (1.0, 2.0) for d in degradations)
+
+
+def test_settings_follow_each_methods_protocol():
+    dan, dasr = setting("dan", "blur+noise", 4), setting("dasr", "blur", 2)
+    assert dan.train.blur_sigmas[-1] == 4.0 and dan.train.noise_prob == 1.0 and dan.train.noise_sigmas[-1] == 0.1
+    assert sorted({d.blur_sigma for d in dan.test}) == pytest.approx([1.8 + 0.2 * i for i in range(8)])
+    assert all(d.noise_sigma is not None for d in dan.test)
+    assert [d.blur_sigma for d in dasr.test] == [0.3, 0.6, 0.9, 1.2, 1.5, 1.8]
+    with pytest.raises(FaigError, match="setting"):
+        setting("dan", "noise", 2)
+
+
+def test_evaluation_pairs_are_fixed_and_spread_over_the_degradations():
+    degradations = setting("dasr", "blur+noise", 2).test
+    first = evaluation_pairs(images(3, 24), degradations, 2)
+    again = evaluation_pairs(images(3, 24), degradations, 2)
+    assert [p.name for p in first] == ["img0/0", "img0/1", "img1/2", "img1/3", "img2/4", "img2/5"]
+    assert all(torch.equal(a.lr, b.lr) for a, b in zip(first, again))
+    assert first[0].lr.shape == (1, 3, 12, 12)
+
+
+def test_networks_of_a_comparison_see_the_same_batches():
+    config = TrainConfig(arch=ArchConfig("srresnet", 2, width=4, depth=1), steps=3, batch_size=2, gt_size=24,
+                         degradations=DegradationSampler(2, 1.0, (1.0,), 1.0, (0.05,)), val_every=0)
+    seen: dict[str, list[torch.Tensor]] = {"dan": [], "srresnet": []}
+
+    def recording(name, objective):
+        def wrapped(model, lr, gt, degradations, step):
+            seen[name].append(lr.clone())
+            return objective(model, lr, gt, degradations, step)
+        return wrapped
+
+    train_network(DAN(TINY.dan), recording("dan", dan_objective(TwoBranchLosses())), config, images(),
+                  torch.device("cpu"))
+    ema, run = train_network(build_model(config.arch), recording("srresnet", l1_objective), config, images(),
+                             torch.device("cpu"))
+    assert len(seen["dan"]) == 3 and all(torch.equal(a, b) for a, b in zip(seen["dan"], seen["srresnet"]))
+    assert not ema.training and run["seconds_per_step"] > 0
+
+
+def test_dasr_trains_its_encoder_alone_during_the_warm_up():
+    config = TrainConfig(arch=ArchConfig("srresnet", 2, width=4, depth=1), steps=2, batch_size=4, gt_size=24,
+                         degradations=DegradationSampler(2, 1.0, (1.0, 2.0)), val_every=0)
+    net = DASR(TINY.dasr)
+    restorer_before = net.conv_first.weight.clone()
+    encoder_before = next(net.encoder.parameters()).clone()
+    objective = dasr_objective(TwoBranchLosses(encoder_warmup=1.0), 2, torch.Generator().manual_seed(0))
+    ema, _ = train_network(net, objective, config, images(), torch.device("cpu"))
+    assert torch.equal(net.conv_first.weight, restorer_before)
+    assert not torch.equal(next(net.encoder.parameters()), encoder_before)
+    bn = [m for m in net.encoder.modules() if isinstance(m, nn.BatchNorm2d)][0]
+    ema_bn = [m for m in ema.encoder.modules() if isinstance(m, nn.BatchNorm2d)][0]
+    assert torch.equal(bn.running_mean, ema_bn.running_mean) and int(bn.num_batches_tracked) == 2
+
+
+def test_bad_configurations_are_refused():
+    with pytest.raises(FaigError, match="scale"):
+        BranchesConfig(scale=3)
+    with pytest.raises(FaigError, match="steps"):
+        replace(TINY, steps=0)
+    with pytest.raises(FaigError, match="method"):
+        replace(TINY, methods=("ikc",))
+
+
+def test_run_branches_writes_the_table_and_the_figure(tmp_path):
+    """Eight 2-step trainings of tiny networks: about 5 s on the 2-core CPU beside two trainings."""
+    result = run_branches(tmp_path / "out", config=TINY, device="cpu", progress=False)
+    saved = json.loads((tmp_path / "out" / "branches.json").read_text())
+    assert saved["table"] == json.loads(json.dumps(result["table"]))
+    assert [(row["method"], row["setting"]) for row in saved["table"]] == [
+        ("dan", "blur"), ("dan", "blur+noise"), ("dasr", "blur"), ("dasr", "blur+noise")]
+    for row in saved["table"]:
+        for kind in ("two_branch", "one_branch"):
+            assert row[kind]["flops"] > 0 and row[kind]["params"] > 0 and len(row[kind]["psnrs"]) == 1
+            assert 10 < row[kind]["psnr"]["mean"] < 50
+        assert abs(row["one_branch"]["flop_error"]) <= 0.05
+        assert row["test_pairs"] == 2
+    assert saved["config"]["steps"] == 2
+    png = (tmp_path / "out" / "figures" / "fig1_psnr_vs_flops.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    assert "dasr  blur+noise" in format_branches(saved)
+    assert len(list((tmp_path / "out" / "runs").glob("*_seed0.pt"))) == 8
+
+
+def test_run_branches_reuses_the_runs_it_kept(tmp_path, monkeypatch):
+    import faig.experiments.branches as branches
+
+    config = replace(TINY, methods=("dasr",), settings=("blur",))
+    first = run_branches(tmp_path, config=config, device="cpu", progress=False)
+    monkeypatch.setattr(branches, "train_network", lambda *args, **kwargs: pytest.fail("trained again"))
+    again = run_branches(tmp_path, config=config, device="cpu", progress=False)
+    assert again["table"] == first["table"]
+    monkeypatch.undo()
+    changed = run_branches(tmp_path, config=replace(config, lr=1e-3), device="cpu", progress=False)
+    assert changed["config"]["lr"] == 1e-3
