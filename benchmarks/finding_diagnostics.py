@@ -46,8 +46,8 @@ from faig.metrics import psnr
 from faig.models.checkpoints import load_pair
 from faig.models.interpolation import Bicubic
 from faig.models.registry import preset_weights
+from faig.names import DEGRADATIONS
 
-DEGRADATIONS = ("blur", "noise")
 INPUT_OF = {"blur": "blur_input", "noise": "noise_input", "blur+noise": "mixed_input"}
 PERCENTS = (0.5, 1.0, 2.0)
 

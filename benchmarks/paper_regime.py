@@ -21,10 +21,13 @@ over clean, blur, noise and blur+noise; test-split PSNRs and findings are report
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
+
+import torch
 
 from faig.data.degradations import DegradationSampler
 from faig.files import write_json
@@ -86,14 +89,75 @@ def train_candidate(name: str, device: str | None) -> None:
             sys.exit(1)
 
 
+def stage_history(folder: Path, stem: str) -> tuple[list[dict], str]:
+    """A stage's validation history and its state: finished (from ``<stem>.json``), running (from
+    its checkpoint) or not started."""
+    finished = folder / f"{stem}.json"
+    if finished.is_file():
+        return json.loads(finished.read_text())["metrics"]["history"], "finished"
+    checkpoint = folder / "checkpoints" / f"{stem}.pt"
+    if checkpoint.is_file():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        return json.loads(state["history"]), f"at step {state['step']}"
+    return [], "not started"
+
+
+def plateau_gain(history: list[dict], variant: str, key: str = "val_psnr") -> float | None:
+    """PSNR gained over the last fifth of the validations (the selection rule's plateau test)."""
+    values = [entry[key][variant] for entry in history if variant in entry.get(key, {})]
+    if len(values) < 5:
+        return None
+    return round(values[-1] - values[-(len(values) // 5) - 1], 4)
+
+
+def curves(json_path: Path, figure_path: Path) -> dict:
+    """Every candidate's curves and plateau tests, written as JSON and as one figure (validation and
+    training-crop PSNR against steps: over-fitting shows as the two diverging)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    report: dict = {"selection_rule": __doc__.split("The selection rule")[1].strip(), "candidates": {}}
+    stages = [(name, stage) for name in CANDIDATES for stage in ("baseline", "target")]
+    figure, axes = plt.subplots(1, len(stages), figsize=(4.2 * len(stages), 3.6), squeeze=False)
+    for axis, (name, stage) in zip(axes[0], stages):
+        config = candidate_configs(name)[stage]
+        history, state = stage_history(HERE / name, f"{config.arch.arch}_{stage}")
+        variants = ("clean",) if stage == "baseline" else ("clean", "blur", "noise", "blur+noise")
+        report["candidates"].setdefault(name, {})[stage] = {
+            "steps": config.steps, "lr": config.lr, "state": state, "history": history,
+            "plateau_gain_db": {v: plateau_gain(history, v) for v in variants}}
+        steps = [entry["step"] for entry in history]
+        for colour, variant in zip(("C0", "C1", "C2", "C3"), variants):
+            axis.plot(steps, [e["val_psnr"][variant] for e in history], color=colour, label=f"{variant} (validation)")
+            axis.plot(steps, [e["train_psnr"][variant] for e in history], color=colour, linestyle="--",
+                      label=f"{variant} (training crops)")
+        axis.set_title(f"{name} {stage} ({state})", fontsize=9)
+        axis.set_xlabel("training step")
+        axis.set_ylabel("PSNR (dB)")
+        axis.legend(fontsize=6)
+    figure.tight_layout()
+    figure_path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(figure_path, dpi=110)
+    write_json(json_path, report)
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("configs", "train"))
+    parser.add_argument("command", choices=("configs", "train", "curves"))
     parser.add_argument("names", nargs="*", help="candidates (train)")
     parser.add_argument("--device")
+    parser.add_argument("--json", default="benchmarks/results/paper_regime.json", help="curves: the JSON")
+    parser.add_argument("--figure", default="benchmarks/results/paper_regime_curves.png", help="curves: the PNG")
     args = parser.parse_args()
     if args.command == "configs":
         write_configs()
+    elif args.command == "curves":
+        for name, stages in curves(Path(args.json), Path(args.figure))["candidates"].items():
+            for stage, entry in stages.items():
+                print(f"{name} {stage}: {entry['state']}, plateau gain {entry['plateau_gain_db']}")
     else:
         for name in args.names:
             train_candidate(name, args.device)

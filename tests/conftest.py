@@ -15,6 +15,15 @@ def _seed() -> None:
 
 
 @pytest.fixture
+def one_thread():
+    """Tiny networks gain nothing from threads, and busy cores make them spin: one thread per test."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
 def hr_folder(tmp_path):
     """Three small smooth-plus-texture RGB images (48x48, 60x48, 48x72) in a folder."""
     folder = tmp_path / "hr"

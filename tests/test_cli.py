@@ -1,3 +1,4 @@
+import argparse
 import json
 import subprocess
 import sys
@@ -112,3 +113,108 @@ def test_attribute_writes_rankings_and_official_index_files(capsys, tmp_path, hr
     for method in ("faig", "abs"):
         lines = (tmp_path / "attr" / method / "blur_index.txt").read_text().split()
         assert sorted(map(int, lines)) == list(range(len(lines)))
+
+
+@pytest.mark.parametrize("argv, option, allowed", [
+    (["data", "--blur-sigma", "0"], "--blur-sigma", "> 0, got 0.0"),
+    (["data", "--blur-sigma", "nan"], "--blur-sigma", "> 0, got nan"),
+    (["data", "--noise-sigma", "-1"], "--noise-sigma", ">= 0, got -1.0"),
+    (["data", "--noise-sigma", "inf"], "--noise-sigma", ">= 0, got inf"),
+    (["attribute", "--steps", "0"], "--steps", "an integer >= 1, got 0"),
+    (["attribute", "--steps", "1", "--quadrature", "riemann_trapezoid"], "--steps", "an integer >= 2, got 1"),
+    (["attribute", "--memory-mb", "0"], "--memory-mb", "> 0, got 0.0"),
+    (["attribute", "--memory-mb", "nan"], "--memory-mb", "> 0, got nan"),
+    (["train", "--checkpoint-minutes", "-1"], "--checkpoint-minutes", ">= 0, got -1.0"),
+    (["train", "--checkpoint-minutes", "nan"], "--checkpoint-minutes", ">= 0, got nan"),
+    (["train", "--steps", "0"], "--steps", "at least 1, got 0"),
+])
+def test_a_bad_number_is_one_line_naming_the_option_and_writes_nothing(capsys, tmp_path, argv, option, allowed):
+    code, out, err = run(capsys, *argv, "--out", str(tmp_path / "out"))
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith(f"faig: error: {option}") and allowed in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", [["data", "--split", "test"], ["attribute", "--method", "abs"], ["train"]])
+def test_an_output_folder_that_is_a_file_is_refused_before_work(capsys, tmp_path, command):
+    (tmp_path / "out").write_text("mine")
+    code, _, err = run(capsys, *command, "--out", str(tmp_path / "out"))
+    assert code == 1 and err == f"faig: error: output folder {tmp_path / 'out'} is a file\n"
+    assert (tmp_path / "out").read_text() == "mine"
+
+
+def test_eval_out_must_be_a_writable_file_path_before_evaluating(capsys, tmp_path, monkeypatch):
+    import faig.evaluate
+
+    monkeypatch.setattr(faig.evaluate, "evaluate_models", lambda *args: pytest.fail("evaluated before the check"))
+    (tmp_path / "folder").mkdir()
+    code, _, err = run(capsys, "eval", "--out", str(tmp_path / "folder"))
+    assert code == 1 and err == f"faig: error: output file {tmp_path / 'folder'} is a folder\n"
+    (tmp_path / "file").write_text("")
+    code, _, err = run(capsys, "eval", "--out", str(tmp_path / "file" / "e.json"))
+    assert code == 1 and err.count("\n") == 1 and f"{tmp_path / 'file'} is a file" in err
+
+
+def test_a_failed_write_is_words_and_the_users_path(capsys, tmp_path, hr_folder, monkeypatch):
+    import faig.files
+
+    def full(prefix, suffix, dir):
+        raise OSError(28, "No space left on device", f"{dir}/{prefix}3zbkm1l6{suffix}")
+
+    monkeypatch.setattr(faig.files.tempfile, "mkstemp", full)
+    code, _, err = run(capsys, "data", "--hr-dir", str(hr_folder), "--out", str(tmp_path / "set"))
+    assert code == 1
+    assert err == f"faig: error: no space left on device: {tmp_path / 'set' / 'GTmod12' / 'img0.png'}\n"
+
+
+@pytest.mark.parametrize("error, words", [
+    (PermissionError(13, "Permission denied", "/x/y"), "permission denied: /x/y"),
+    (OSError(28, "No space left on device"), "no space left on device"),
+    (OSError("disk unplugged"), "disk unplugged"),
+])
+def test_operating_system_errors_are_words(error, words):
+    from faig.cli import os_error_words
+
+    assert os_error_words(error) == words
+
+
+@pytest.mark.parametrize("command", ["data", "train", "eval", "attribute"])
+def test_help_shows_every_default(command):
+    from faig.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    text = " ".join(sub.format_help().split())
+    shown = [a for a in sub._actions if a.default not in (None, False, argparse.SUPPRESS)]
+    assert shown
+    for action in shown:
+        assert f"(default: {action.default})" in text, action.option_strings
+    assert "(default: None)" not in text and "(default: False)" not in text
+
+
+def test_modulate_refuses_an_index_file_of_the_other_architecture(capsys, tmp_path):
+    from faig.attribution.filters import FilterIndex, write_index_file
+    from faig.data.images import write_image
+    from faig.models.registry import preset_arch
+
+    import torch
+
+    srresnet = FilterIndex.from_module(build_model(preset_arch("embedded", "srresnet")))
+    write_index_file(tmp_path / "blur_index.txt", torch.arange(srresnet.total), srresnet)
+    write_image(tmp_path / "photo.png", torch.rand(1, 3, 12, 12))
+    code, _, err = run(capsys, "modulate", str(tmp_path / "photo.png"), "--degradation", "blur", "--lambda", "0.5",
+                       "--arch", "srcnn_style", "--filters", str(tmp_path / "blur_index.txt"),
+                       "--out", str(tmp_path / "out.png"))
+    assert code == 1 and err.count("\n") == 1 and "another network" in err and not (tmp_path / "out.png").exists()
+
+
+def test_export_writes_a_basicsr_checkpoint(tmp_path, capsys):
+    import torch
+
+    from faig.models.registry import preset_weights
+
+    out = tmp_path / "target.pth"
+    assert main(["export", str(preset_weights("embedded", "srresnet", "target")), "--out", str(out)]) == 0
+    assert list(torch.load(out, weights_only=True)) == ["params_ema", "params"]
+    assert main(["export", str(tmp_path / "missing.safetensors"), "--out", str(tmp_path / "x.pth")]) == 1
+    assert capsys.readouterr().err.count("\n") == 1

@@ -10,21 +10,22 @@ from pathlib import Path
 from faig import __version__
 from faig.errors import FaigError
 
-DEFAULT_ARCHS = "srresnet,srcnn_style"
 
-
-def _archs(text: str) -> tuple[str, ...]:
+def _archs(text: str | None) -> tuple[str, ...] | None:
+    """The architectures a comma-separated ``--arch`` names (None: the preset's)."""
     from faig.models.registry import check_arch
 
-    return tuple(check_arch(name.strip()) for name in text.split(",") if name.strip())
+    return None if text is None else tuple(check_arch(name.strip()) for name in text.split(",") if name.strip())
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
-    from faig.data.layout import write_layout
+    from faig.data.layout import check_layout_options, write_layout
     from faig.data.splits import load_images
 
+    variants = tuple(name.strip() for name in args.variants.split(",") if name.strip())
+    check_layout_options(args.out, args.scale, args.blur_sigma, args.noise_sigma, args.seed, variants)
     images = load_images(args.split, args.hr_dir, scale=12)
-    counts = write_layout(images, args.out, args.scale, args.blur_sigma, args.noise_sigma, args.seed)
+    counts = write_layout(images, args.out, args.scale, args.blur_sigma, args.noise_sigma, args.seed, variants)
     for folder, count in counts.items():
         print(f"{Path(args.out) / folder}: {count} images")
     return 0
@@ -45,13 +46,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_eval(args: argparse.Namespace) -> int:
     from faig.evaluate import evaluate_models, format_table
+    from faig.files import check_writable_file, write_text
 
+    if args.out:
+        check_writable_file(args.out)
     result = evaluate_models(args.preset, _archs(args.arch), args.model, args.split, args.hr_dir,
                              tuple(args.variants.split(",")), args.scale, args.seed, args.device)
     text = json.dumps(result, indent=2)
     if args.out:
-        from faig.files import write_text
-
         write_text(args.out, text + "\n")
     print(text if args.json else format_table(result))
     return 0
@@ -73,22 +75,41 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from faig.pipeline import reproduce
+    from faig.reproduce import reproduce
 
-    reproduce(args.preset, _archs(args.arch), args.out, quick=args.quick, seeds=args.seeds,
-              retrain_steps=args.retrain_steps, retrain_seeds=args.retrain_seeds,
-              prediction_seeds=args.prediction_seeds, weights=args.weights, device=args.device,
-              progress=not args.quiet)
-    print(f"report: {Path(args.out) / 'report.html'} (also report.md, results.json, figures/)")
+    results = reproduce(args.preset, _archs(args.arch), args.out, quick=args.quick, seeds=args.seeds,
+                        retrain_steps=args.retrain_steps, retrain_seeds=args.retrain_seeds,
+                        prediction_seeds=args.prediction_seeds, weights=args.weights, device=args.device,
+                        progress=not args.quiet)
+    print(f"{results.holding()} of {len(results.findings)} findings hold; report: {Path(args.out) / 'report.html'} "
+          f"(also report.md, results.json, figures/)")
+    return 0
+
+
+def _cmd_branches(args: argparse.Namespace) -> int:
+    from faig.experiments.branches import format_branches, run_branches
+
+    result = run_branches(args.out, quick=args.quick, seeds=args.seeds, device=args.device,
+                          progress=not args.quiet, steps=args.steps)
+    print(format_branches(result))
+    print(f"table: {Path(args.out) / 'branches.json'}; figure: {Path(args.out) / 'figures' / 'fig1_psnr_vs_flops.png'}")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from faig.models.export import export_basicsr
+
+    print(f"wrote {export_basicsr(args.weights, args.out)} (params_ema and params, in the network's key order)")
     return 0
 
 
 def _cmd_modulate(args: argparse.Namespace) -> int:
-    from faig.pipeline import modulate_image
+    from faig.experiments.modulation import modulate_image
 
     written = modulate_image(args.image, args.degradation, args.strength, args.out, preset=args.preset,
                              arch=args.arch, baseline=args.baseline, target=args.target, filters=args.filters,
-                             percent=args.percent, device=args.device, progress=not args.quiet)
+                             percent=args.percent, device=args.device, cache_dir=args.cache_dir,
+                             progress=not args.quiet)
     print(f"wrote {written}")
     return 0
 
@@ -102,9 +123,28 @@ def _model_source(command: argparse.ArgumentParser) -> None:
     command.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` ends each option's help with its default, unless there is none to show (None, or
+    a flag's False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser with :class:`_HelpFormatter`; ``add_subparsers`` makes every sub-command's
+    parser of this class too, so all of them show their defaults."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="faig", description="Find, test and use the filters a blind "
-                                     "super-resolution network learned for each degradation (FAIG, NeurIPS 2021).")
+    parser = _Parser(prog="faig", description="Find, test and use the filters a blind super-resolution network "
+                                              "learned for each degradation (FAIG, NeurIPS 2021).")
     parser.add_argument("--version", action="version", version=f"faig {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -114,30 +154,33 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--split", default="test", help="embedded split (train, discover, calibrate, test)")
     source.add_argument("--hr-dir", help="a folder of HR images instead of an embedded split")
     data.add_argument("--out", required=True, help="output folder (GTmod12/, LRbicx2/, Blur2_LRbicx2/, ...)")
-    data.add_argument("--scale", type=int, default=2, choices=(2, 3, 4))
-    data.add_argument("--blur-sigma", type=float, default=2.0)
-    data.add_argument("--noise-sigma", type=float, default=0.1)
-    data.add_argument("--seed", type=int, default=0)
+    data.add_argument("--scale", type=int, default=2, choices=(2, 3, 4), help="downsampling factor")
+    data.add_argument("--blur-sigma", type=float, default=2.0, help="Gaussian blur sigma in HR pixels (> 0)")
+    data.add_argument("--noise-sigma", type=float, default=0.1, help="Gaussian noise sigma on the [0, 1] scale (>= 0)")
+    data.add_argument("--seed", type=int, default=0, help="noise seed (each image also gets its own)")
+    data.add_argument("--variants", default="clean,blur,noise,blur+noise",
+                      help="comma-separated variants: clean, or blur/noise/jpeg with optional levels joined by + "
+                           "(e.g. blur1,noise0.05,jpeg30,blur+jpeg); a bare blur/noise takes --blur-sigma/--noise-sigma")
     data.set_defaults(run=_cmd_data)
 
     train = commands.add_parser("train", help="train the baseline (downsampling only) and/or fine-tune the "
                                               "blind target network")
     train.add_argument("--preset", default="embedded", help="embedded (2-core CPU) or paper (official configs)")
     train.add_argument("--arch", default="srresnet", help="srresnet or srcnn_style")
-    train.add_argument("--stage", default="both", choices=("baseline", "target", "both"))
+    train.add_argument("--stage", default="both", choices=("baseline", "target", "both"), help="what to train")
     train.add_argument("--out", default="runs/train", help="folder for weights, configs, metrics, checkpoints")
     train.add_argument("--init", help="weights the target is fine-tuned from (default: OUT/<arch>_baseline)")
     train.add_argument("--steps", type=int, help="override the preset's number of steps")
     train.add_argument("--hr-dir", help="train on this folder of HR images instead of the embedded train split")
-    train.add_argument("--scale", type=int, default=2, choices=(2, 3, 4))
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--scale", type=int, default=2, choices=(2, 3, 4), help="upscaling factor")
+    train.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the batches")
     train.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     train.add_argument("--config", help="train the one stage this TrainConfig JSON describes (a saved "
                                         "<name>.json works) instead of a preset's")
     train.add_argument("--val-dir", help="validate on this folder of HR images (default: the embedded "
                                          "discover split)")
     train.add_argument("--checkpoint-minutes", type=float, default=10.0,
-                       help="also write a resumable checkpoint this often (wall time)")
+                       help="also write a resumable checkpoint this often (wall time; >= 0)")
     train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoints (an error if "
                                                              "there is none); SIGINT/SIGTERM save one")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -145,15 +188,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("eval", help="PSNR/SSIM of models on a split's degradation variants")
     evaluate.add_argument("--preset", default="embedded", help="evaluate the preset's baseline and target")
-    evaluate.add_argument("--arch", default=DEFAULT_ARCHS, help="comma-separated architectures")
+    evaluate.add_argument("--arch", help="comma-separated architectures (default: the preset's)")
     evaluate.add_argument("--model", action="append", help="evaluate this checkpoint instead (repeatable)")
     where = evaluate.add_mutually_exclusive_group()
-    where.add_argument("--split", default="test")
+    where.add_argument("--split", default="test", help="embedded split (train, discover, calibrate, test)")
     where.add_argument("--hr-dir", help="folder of HR images, or an official-layout folder with GTmod12/")
-    evaluate.add_argument("--variants", default="clean,blur,noise,blur+noise")
-    evaluate.add_argument("--scale", type=int, default=2, choices=(2, 3, 4))
-    evaluate.add_argument("--seed", type=int, default=0)
-    evaluate.add_argument("--device")
+    evaluate.add_argument("--variants", default="clean,blur,noise,blur+noise",
+                          help="comma-separated degradation variants")
+    evaluate.add_argument("--scale", type=int, default=2, choices=(2, 3, 4), help="upscaling factor")
+    evaluate.add_argument("--seed", type=int, default=0, help="noise seed of the synthesised inputs")
+    evaluate.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--out", help="also write the JSON to this file")
     evaluate.set_defaults(run=_cmd_eval)
@@ -168,29 +212,31 @@ def build_parser() -> argparse.ArgumentParser:
     attribute.add_argument("--degradations", default="blur,noise", help="comma-separated variant names")
     attribute.add_argument("--quadrature", default="gausslegendre",
                            help="gausslegendre, riemann_left (the paper's) or riemann_trapezoid")
-    attribute.add_argument("--steps", type=int, help="quadrature nodes along the path")
+    attribute.add_argument("--steps", type=int, help="quadrature nodes along the path, >= 1 (>= 2 for "
+                                                      "riemann_trapezoid; default: 16, 100 or 101 by rule)")
     attribute.add_argument("--no-elimination", action="store_true",
                            help="Eq. 6 averaged over the images, without Eq. 7's ~D term (the ablation)")
     attribute.add_argument("--abs-plain", action="store_true",
                            help="abs: the plain sum of |θ − θ̄| instead of the official normalisation")
-    attribute.add_argument("--seed", type=int, default=0)
-    attribute.add_argument("--memory-mb", type=float, help="memory budget for batching the path steps")
+    attribute.add_argument("--seed", type=int, default=0, help="noise seed of the inputs (and of random)")
+    attribute.add_argument("--memory-mb", type=float, help="memory budget for batching the path steps (> 0)")
     attribute.add_argument("--no-cache", action="store_true", help="do not keep per-image results for resuming")
     attribute.add_argument("--out", required=True, help="output folder: OUT/<method>/...")
     attribute.set_defaults(run=_cmd_attribute)
 
     reproduce = commands.add_parser("reproduce", help="run the paper's experiments and write the report")
-    reproduce.add_argument("--preset", default="embedded")
-    reproduce.add_argument("--arch", default=DEFAULT_ARCHS, help="comma-separated architectures")
+    reproduce.add_argument("--preset", default="embedded", help="embedded (committed weights) or paper")
+    reproduce.add_argument("--arch", help="comma-separated architectures (default: the preset's)")
     reproduce.add_argument("--out", default="faig-reproduce", help="output folder")
-    reproduce.add_argument("--quick", action="store_true", help="fewer images, steps and percentages, one seed")
+    reproduce.add_argument("--quick", action="store_true", help="a smoke test of every step in minutes (fewer images, "
+                                                                "steps and percentages, one seed), not the paper's protocol")
     reproduce.add_argument("--seeds", type=int, help="number of seeds (default 3; 1 with --quick)")
     reproduce.add_argument("--retrain-steps", type=int, help="steps of each selective re-training run")
     reproduce.add_argument("--retrain-seeds", type=int, help="seeds for re-training (default 1; the paper's: 3)")
     reproduce.add_argument("--prediction-seeds", type=int, help="seeds for degradation prediction (default 1)")
     reproduce.add_argument("--weights", help="folder of <arch>_{baseline,target}.safetensors to analyse")
-    reproduce.add_argument("--device")
-    reproduce.add_argument("--quiet", action="store_true")
+    reproduce.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    reproduce.add_argument("--quiet", action="store_true", help="no progress bars or progress sentences")
     reproduce.set_defaults(run=_cmd_reproduce)
 
     modulate = commands.add_parser("modulate", help="turn one degradation's restoration up or down on an image")
@@ -202,8 +248,30 @@ def build_parser() -> argparse.ArgumentParser:
     modulate.add_argument("--filters", help="an official <degradation>_index.txt ranking to use")
     modulate.add_argument("--percent", type=float, default=1.0, help="share of filters modulated")
     modulate.add_argument("--out", default="modulated.png")
+    modulate.add_argument("--cache-dir", help="where the filters found without --filters are kept "
+                                              "(default: $XDG_CACHE_HOME/faig or ~/.cache/faig)")
     modulate.set_defaults(run=_cmd_modulate)
+    export = commands.add_parser("export", help="write weights as a BasicSR .pth (params_ema, params) in the "
+                                                "network's own key order, as BasicSR and the official scripts read")
+    export.add_argument("weights", help="a faig .safetensors file (or any checkpoint faig reads)")
+    export.add_argument("--out", required=True, help="the .pth to write")
+    export.set_defaults(run=_cmd_export)
+    branches = commands.add_parser("branches", help="Sec. 3, Table 1 and Fig. 1: two-branch blind-SR networks "
+                                                    "(DAN-, DASR-style) against one-branch SRResNets of equal FLOPs")
+    branches.add_argument("--out", default="faig-branches", help="output folder (branches.json, figures/, runs/)")
+    branches.add_argument("--quick", action="store_true", help="a smoke test: 20 steps, one seed, 7 test images")
+    branches.add_argument("--seeds", type=int, help="training seeds per network (default 3; 1 with --quick)")
+    branches.add_argument("--steps", type=int, help="training steps of every network")
+    branches.add_argument("--device", help="cpu or cuda (default: cuda when present)")
+    branches.add_argument("--quiet", action="store_true", help="no progress bars")
+    branches.set_defaults(run=_cmd_branches)
     return parser
+
+
+def os_error_words(error: OSError) -> str:
+    """An operating-system error as words and the path it concerns, e.g. "permission denied: /x/y"."""
+    words = error.strerror.lower() if error.strerror else str(error) or "operating system error"
+    return f"{words}: {error.filename}" if error.filename else words
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,8 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"faig: error: {error}", file=sys.stderr)
         return 1
     except OSError as error:
-        where = f": {error.filename}" if error.filename else ""
-        print(f"faig: error: {error.strerror or error}{where}", file=sys.stderr)
+        print(f"faig: error: {os_error_words(error)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("faig: interrupted", file=sys.stderr)

@@ -10,34 +10,9 @@ from torch import nn
 from faig.data.degradations import VARIANTS, variant
 from faig.data.layout import Pair, degraded_pairs
 from faig.data.splits import NamedImage
+from faig.devices import model_device, resolve_device
 from faig.errors import FaigError
 from faig.metrics import psnr, ssim
-
-
-def resolve_device(name: str | None = None) -> torch.device:
-    """``cuda`` when present unless a device is named; ``cpu`` otherwise. A device this machine does
-    not have (or a name that is none) is refused with a one-line error."""
-    if name in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        device = None
-    if device is None or device.type not in ("cpu", "cuda"):
-        raise FaigError(f"unknown device {name!r}; use cpu, cuda or cuda:N")
-    if device.type == "cuda":
-        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if count == 0:
-            raise FaigError(f"device {name!r} asked for, but this machine has no CUDA device")
-        if device.index is not None and device.index >= count:
-            raise FaigError(f"device {name!r} asked for, but this machine has {count} CUDA device(s)")
-    return device
-
-
-def model_device(model: nn.Module) -> torch.device:
-    """Where a network's weights live (the CPU for one without weights, such as bicubic upsampling)."""
-    parameter = next(model.parameters(), None)
-    return torch.device("cpu") if parameter is None else parameter.device
 
 
 @torch.no_grad()
@@ -69,16 +44,17 @@ def score_variants(model: nn.Module, images: list[NamedImage], scale: int, varia
     }
 
 
-def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] = ("srresnet", "srcnn_style"),
+def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] | None = None,
                     model_paths: list[str] | None = None, split: str | None = "test", hr_dir: str | None = None,
                     variants: tuple[str, ...] = VARIANTS, scale: int = 2, seed: int = 0,
                     device: str | None = None) -> dict:
     """PSNR/SSIM per variant of a preset's baseline and target networks (or of the checkpoints
     given) on an embedded split or a folder: ``{"split", "images", "models": {arch: {stage: {variant:
-    {"psnr", "ssim"}}}}}`` (with ``model_paths``: ``{"models": {file stem: {variant: ...}}}``)."""
+    {"psnr", "ssim"}}}}}`` (with ``model_paths``: ``{"models": {file stem: {variant: ...}}}``);
+    ``archs`` None: the preset's networks."""
     from faig.data.splits import load_images
     from faig.models.checkpoints import load_model
-    from faig.models.registry import preset_weights
+    from faig.models.registry import preset_archs, preset_weights
 
     for name in variants:
         variant(name)
@@ -96,7 +72,7 @@ def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] = ("srresne
         models = {Path(p).stem: scores(p) for p in model_paths}
     else:
         models = {arch: {stage: scores(preset_weights(preset, arch, stage)) for stage in ("baseline", "target")}
-                  for arch in archs}
+                  for arch in (preset_archs(preset) if archs is None else archs)}
     return {"split": str(hr_dir) if hr_dir else split, "scale": scale, "images": [i.name for i in images],
             "models": models}
 

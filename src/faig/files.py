@@ -1,4 +1,5 @@
-"""Atomic file writes: a result file is either complete or absent, never half-written."""
+"""Atomic file writes: a result file is either complete or absent, never half-written; every file
+gets the permissions the umask allows, and errors name the user's path, never a temporary one."""
 
 from __future__ import annotations
 
@@ -7,25 +8,49 @@ import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
+
+from faig.errors import FaigError
+
+if TYPE_CHECKING:
+    import torch
+
+
+def _naming(error: OSError, target: Path) -> OSError:
+    """The same operating-system error, naming ``target`` instead of a temporary file."""
+    return OSError(error.errno, error.strerror or str(error), os.fspath(target))
 
 
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
+    """Yield a temporary path beside ``path``; move it into place only if the block succeeds.
+
+    The file gets mode 0666 less the umask, as a plain ``open`` would give it.
+
+    Raises:
+        OSError: the folder cannot be made or written; it names ``path`` (or the folder), never the
+            hidden temporary file ``.<name>.<random><suffix>``.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    except OSError as error:
+        raise _naming(error, target) from None
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    os.chmod(name, 0o666 & ~umask)
     try:
-        yield Path(tmp)
-        os.replace(tmp, target)
+        yield Path(name)
+        os.replace(name, target)
+    except OSError as error:
+        if error.filename is not None and os.fspath(error.filename) != name:
+            raise
+        raise _naming(error, target) from None
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        if os.path.exists(name):
+            os.remove(name)
 
 
 def check_writable_dir(path: str | os.PathLike) -> None:
@@ -34,8 +59,6 @@ def check_writable_dir(path: str | os.PathLike) -> None:
     Raises:
         FaigError: naming the folder and what is wrong with it.
     """
-    from faig.errors import FaigError
-
     folder = Path(path)
     existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
     if folder.exists() and not folder.is_dir():
@@ -46,6 +69,18 @@ def check_writable_dir(path: str | os.PathLike) -> None:
         raise FaigError(f"output folder {folder} is not writable ({existing} is read-only)")
 
 
+def check_writable_file(path: str | os.PathLike) -> None:
+    """Refuse, before any work, an output file that is a folder or whose folder cannot be written.
+
+    Raises:
+        FaigError: naming the file (or its folder) and what is wrong with it.
+    """
+    file = Path(path)
+    if file.is_dir():
+        raise FaigError(f"output file {file} is a folder")
+    check_writable_dir(file.parent)
+
+
 def write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
@@ -53,3 +88,20 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+def write_tensors(path: str | os.PathLike, tensors: dict[str, "torch.Tensor"],
+                  metadata: dict[str, str] | None = None) -> None:
+    """Write named tensors (and string metadata) as a safetensors file, atomically.
+
+    The bytes go through :func:`atomic_path`, so the file gets the umask's permissions: safetensors'
+    own ``save_file`` creates its files with mode 0600 whatever the umask. Each tensor is copied to
+    contiguous CPU memory first, so views of one tensor (which safetensors refuses) can be written.
+    """
+    import torch
+    from safetensors.torch import save
+
+    data = save({key: value.detach().cpu().clone(memory_format=torch.contiguous_format)
+                 for key, value in tensors.items()}, metadata=metadata)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)

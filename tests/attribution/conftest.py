@@ -25,6 +25,11 @@ def perturbed(model: nn.Module, seed: int, size: float = 0.05) -> nn.Module:
 
 
 @pytest.fixture(scope="session")
+def tiny_arch() -> ArchConfig:
+    return TINY
+
+
+@pytest.fixture(scope="session")
 def tiny_pair() -> tuple[nn.Module, nn.Module]:
     torch.manual_seed(0)
     baseline = build_model(TINY).eval()
@@ -38,9 +43,5 @@ def tiny_images() -> list[NamedImage]:
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks gain nothing from threads, and busy cores make them spin: one thread per test."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def tiny_networks_on_one_thread(one_thread):
+    """Every test here runs tiny networks (see the root conftest's ``one_thread``)."""

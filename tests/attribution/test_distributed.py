@@ -10,7 +10,6 @@ from faig.attribution import load_attribution, run_attribute
 from faig.data.images import write_image
 from faig.models.checkpoints import save_weights
 
-from conftest import TINY
 
 SCRIPT = textwrap.dedent("""
     import sys
@@ -20,9 +19,9 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_two_processes_equal_one(tmp_path, tiny_pair, tiny_images):
-    save_weights(tmp_path / "b.safetensors", tiny_pair[0], TINY)
-    save_weights(tmp_path / "t.safetensors", tiny_pair[1], TINY)
+def test_two_processes_equal_one(tmp_path, tiny_arch, tiny_pair, tiny_images):
+    save_weights(tmp_path / "b.safetensors", tiny_pair[0], tiny_arch)
+    save_weights(tmp_path / "t.safetensors", tiny_pair[1], tiny_arch)
     for image in tiny_images:
         write_image(tmp_path / "hr" / f"{image.name}.png", image.hr)
     (tmp_path / "run.py").write_text(SCRIPT)

@@ -7,20 +7,19 @@ import torch
 
 import faig.attribution.api as api
 from faig.attribution import attribute, load_attribution, run_attribute, save_attribution
-from faig.attribution.filters import read_index_file
+from faig.attribution.filters import FilterIndex, read_index_file
 from faig.data.images import write_image
 from faig.errors import FaigError
 from faig.models.checkpoints import save_weights
 from faig.models.registry import ArchConfig, build_model
 
-from conftest import TINY
 
 
 @pytest.fixture()
-def checkpoints(tmp_path, tiny_pair, tiny_images):
+def checkpoints(tmp_path, tiny_arch, tiny_pair, tiny_images):
     """Tiny baseline and target checkpoints and a folder of HR PNGs."""
-    save_weights(tmp_path / "baseline.safetensors", tiny_pair[0], TINY)
-    save_weights(tmp_path / "target.safetensors", tiny_pair[1], TINY)
+    save_weights(tmp_path / "baseline.safetensors", tiny_pair[0], tiny_arch)
+    save_weights(tmp_path / "target.safetensors", tiny_pair[1], tiny_arch)
     for image in tiny_images:
         write_image(tmp_path / "hr" / f"{image.name}.png", image.hr)
     return tmp_path
@@ -90,7 +89,7 @@ def test_mismatched_networks_are_refused_naming_the_tensor(tiny_pair, tiny_image
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(degradations="blur,jpeg"), "jpeg"),
+    (dict(degradations="blur,sharpen"), "sharpen"),
     (dict(degradations="blur"), "two degradations"),
     (dict(degradations="blur,blur"), "twice"),
     (dict(degradations=""), "no degradations"),
@@ -119,3 +118,18 @@ def test_run_attribute_refuses_half_a_pair_and_missing_files(checkpoints):
         (checkpoints / "empty").mkdir()
         run_attribute(checkpoints / "out", baseline=checkpoints / "baseline.safetensors",
                       target=checkpoints / "target.safetensors", hr_dir=checkpoints / "empty", progress=False)
+
+
+def test_saved_results_are_tied_to_their_network(tmp_path, tiny_pair, tiny_images):
+    result = attribute("abs", *tiny_pair, [], device="cpu", progress=False)
+    files = save_attribution(result, tmp_path / "abs")
+    assert result.metadata["filters"] == result.index.total
+    assert result.metadata["filter_layout"] == result.index.layout
+    assert load_attribution(tmp_path / "abs", result.index).index == result.index
+    assert torch.equal(read_index_file(files["blur"], result.index), result.rankings["blur"])
+    other = FilterIndex.from_module(build_model(ArchConfig("srresnet", 2, width=4, depth=2)))
+    with pytest.raises(FaigError, match=rf"attribution.safetensors ranks {result.index.total:,} filters of another "
+                                        rf"network \(layout {result.index.layout}\); this network has {other.total:,}"):
+        load_attribution(tmp_path / "abs", other)
+    with pytest.raises(FaigError, match=rf"blur_index.txt ranks {result.index.total:,} filters of another network"):
+        read_index_file(files["blur"], other)

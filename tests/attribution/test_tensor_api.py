@@ -122,3 +122,27 @@ def test_public_names_are_exported():
     assert set(faig.__all__) >= {"FAIG", "ModifiedIG", "AbsoluteChange", "RandomFilters", "discriminative", "masked",
                                  "modulated", "load_model", "FaigError"}
     assert build_model(TINY) is not None
+
+
+class TestAttentionNetwork:
+    def test_faig_on_windowed_attention_is_complete(self):
+        """Completeness holds through attention, LayerNorm and Linear layers (SwinIR-style)."""
+        import copy
+
+        from faig.models.registry import ArchConfig
+
+        torch.manual_seed(0)
+        baseline = build_model(ArchConfig("swinir", 2, width=8, depth=1)).eval()
+        target = copy.deepcopy(baseline)
+        generator = torch.Generator().manual_seed(5)
+        with torch.no_grad():
+            for tensor in target.parameters():
+                tensor.add_(0.05 * torch.randn(tensor.shape, generator=generator))
+        lr, hr = torch.rand(1, 3, 8, 8, generator=generator), torch.rand(1, 3, 16, 16, generator=generator)
+        method = FAIG(baseline, target, device="cpu")
+        scores, delta = method.attribute(lr, hr, n_steps=32, return_convergence_delta=True)
+        linear = [layer for layer in method.index.layers if layer.kernel_dims == 0]
+        assert {layer.module.rsplit(".", 1)[-1] for layer in linear} == {"qkv", "proj", "fc1", "fc2"}
+        qkv = method.index.layer("layers.0.blocks.0.attn.qkv")
+        assert float(scores[0, qkv.offset:qkv.offset + qkv.count].sum()) > 0
+        assert float(delta.abs()) <= 2e-3 * float(scores.sum())

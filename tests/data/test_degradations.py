@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import ndimage
 
-from faig.data.degradations import (Degradation, DegradationSampler, blur, degrade, degrade_image, downsample,
-                                    gaussian_kernel, quantize, sample_degradations, variant)
+from faig.data.degradations import (Degradation, DegradationSampler, blur, degrade, degrade_batch, degrade_image,
+                                    downsample, gaussian_kernel, quantize, sample_degradations, variant)
 from faig.errors import FaigError
 
 
@@ -68,7 +68,7 @@ def test_named_variants():
     assert variant("blur") == Degradation(2, 2.0, None)
     assert variant("blur+noise", scale=4) == Degradation(4, 2.0, 0.1)
     with pytest.raises(FaigError, match="unknown degradation variant"):
-        variant("jpeg")
+        variant("sharpen")
 
 
 def test_fixed_noise_seed_per_image():
@@ -102,3 +102,139 @@ def test_matches_the_official_opencv_pipeline():
     for scale in (2, 3, 4):
         expected = cv2.resize(image, (36 // scale, 40 // scale), interpolation=cv2.INTER_LINEAR)
         np.testing.assert_allclose(downsample(as_tensor, scale)[0].permute(1, 2, 0).numpy(), expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(blur_sigma=0.0), "blur_sigma must be a finite number > 0, got 0.0"),
+    (dict(blur_sigma=float("nan")), "blur_sigma must be a finite number > 0, got nan"),
+    (dict(noise_sigma=-1.0), "noise_sigma must be a finite number >= 0, got -1.0"),
+    (dict(noise_sigma=float("inf")), "noise_sigma must be a finite number >= 0, got inf"),
+    (dict(scale=0), "scale must be an integer >= 1, got 0"),
+    (dict(scale=2.5), "scale must be an integer >= 1, got 2.5"),
+    (dict(kernel_size=20), "kernel_size must be odd, got 20"),
+])
+def test_a_degradation_refuses_bad_values(kwargs, message):
+    with pytest.raises(FaigError, match=f"^{message}$"):
+        Degradation(**kwargs)
+    with pytest.raises(FaigError, match=message.split(",")[0]):
+        variant("blur+noise", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(blur_prob=1.5), "blur_prob must be a finite number in \\[0, 1\\], got 1.5"),
+    (dict(noise_prob=float("nan")), "noise_prob must be a finite number in \\[0, 1\\], got nan"),
+    (dict(blur_sigmas=(2.0, 0.0)), "blur_sigmas must be a finite number > 0, got 0.0"),
+    (dict(noise_sigmas=(-0.1,)), "noise_sigmas must be a finite number >= 0, got -0.1"),
+    (dict(noise_sigmas=()), "noise_sigmas must list at least one sigma"),
+    (dict(scale=0), "scale must be an integer >= 1, got 0"),
+    (dict(kernel_size=0), "kernel_size must be an integer >= 1, got 0"),
+])
+def test_a_sampler_refuses_bad_values(kwargs, message):
+    with pytest.raises(FaigError, match=message):
+        DegradationSampler(**kwargs)
+
+
+def test_a_zero_sigma_kernel_is_refused_not_black():
+    with pytest.raises(FaigError, match="sigma must be a finite number > 0, got 0"):
+        blur(torch.rand(1, 3, 30, 30), 0)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: blur(torch.rand(3, 30, 30), 2.0), r"blur expects NCHW images \(4 dims\), got shape \(3, 30, 30\)"),
+    (lambda: blur(torch.rand(1, 3, 10, 30), 2.0), r"blur needs images larger than 10 pixels a side"),
+    (lambda: downsample(torch.rand(1, 1, 3, 8, 8), 2), r"downsample expects NCHW images \(4 dims\)"),
+    (lambda: downsample(torch.rand(1, 3, 1, 8), 2), r"downsample x2 needs images of at least 2x2 pixels"),
+    (lambda: degrade(torch.rand(3, 8, 8), variant("clean")), r"degrade expects NCHW images \(4 dims\)"),
+    (lambda: degrade_batch(torch.rand(2, 3, 8, 8), [variant("clean")], torch.Generator()),
+     "degrade_batch needs one degradation per image: 1 for 2"),
+])
+def test_degradation_functions_check_shapes(call, message):
+    with pytest.raises(FaigError, match=message):
+        call()
+
+
+class TestNamedVariants:
+    @pytest.mark.parametrize("name, expected", [
+        ("clean", (None, None, None)), ("blur", (2.0, None, None)), ("blur1", (1.0, None, None)),
+        ("noise0.05", (None, 0.05, None)), ("jpeg", (None, None, 30)), ("jpeg50", (None, None, 50)),
+        ("blur3+noise+jpeg70", (3.0, 0.1, 70)), ("noise+blur", (2.0, 0.1, None))])
+    def test_names_and_levels(self, name, expected):
+        from faig.data.degradations import variant
+
+        degradation = variant(name, scale=3)
+        assert (degradation.blur_sigma, degradation.noise_sigma, degradation.jpeg_quality) == expected
+        assert degradation.scale == 3
+
+    @pytest.mark.parametrize("name", ["sharpen", "blur+blur1", "jpeg50.5", "jpeg0", "blurx", "blur0", ""])
+    def test_bad_names(self, name):
+        from faig.data.degradations import variant
+
+        with pytest.raises(FaigError):
+            variant(name)
+
+    def test_official_style_folder_names(self):
+        from faig.data.degradations import variant
+        from faig.data.layout import variant_folder
+
+        assert variant_folder(variant("blur+noise")) == "Blur2_LRbicx2_noise0.1"
+        assert variant_folder(variant("blur1+jpeg")) == "Blur1_LRbicx2_jpeg30"
+
+
+class TestJpeg:
+    def _image(self):
+        generator = torch.Generator().manual_seed(4)
+        smooth = torch.nn.functional.interpolate(torch.rand(1, 3, 6, 6, generator=generator), size=(32, 48),
+                                                 mode="bilinear", align_corners=False)
+        return (smooth + 0.05 * torch.rand(1, 3, 32, 48, generator=generator)).clamp(0, 1)
+
+    def test_matches_the_codec_round_trip(self):
+        import io
+
+        import numpy as np
+        from PIL import Image
+
+        from faig.data.degradations import jpeg, quantize
+
+        image = self._image()
+        pixels = quantize(image).mul(255).round().to(torch.uint8)[0].permute(1, 2, 0).numpy()
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format="JPEG", quality=40)
+        expected = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+        assert np.array_equal(jpeg(image, 40)[0].permute(1, 2, 0).mul(255).round().byte().numpy(), expected)
+
+    def test_close_to_opencv_and_lossier_at_low_quality(self):
+        import cv2
+        import numpy as np
+
+        from faig.data.degradations import jpeg, quantize
+
+        image = self._image()
+        bgr = quantize(image).mul(255).round().to(torch.uint8)[0].permute(1, 2, 0).numpy()[..., ::-1].copy()
+        ok, encoded = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 40])
+        decoded = cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float64)
+        ours = jpeg(image, 40)[0].permute(1, 2, 0).mul(255).double().numpy()
+        assert ok and np.abs(ours - decoded).mean() < 1.0
+        error = [float((jpeg(image, q) - quantize(image)).abs().mean()) for q in (10, 40, 95)]
+        assert error[0] > error[1] > error[2]
+
+    def test_degrade_puts_jpeg_last_and_stays_8_bit(self):
+        from faig.data.degradations import Degradation, degrade
+
+        image = self._image()
+        plain = degrade(image, Degradation(2, noise_sigma=0.05), torch.Generator().manual_seed(1))
+        compressed = degrade(image, Degradation(2, noise_sigma=0.05, jpeg_quality=20), torch.Generator().manual_seed(1))
+        assert compressed.shape == plain.shape and not torch.equal(compressed, plain)
+        assert torch.equal(compressed.mul(255).round(), compressed.mul(255))
+
+    def test_a_sampler_without_jpeg_draws_what_it_always_drew(self):
+        from faig.data.degradations import DegradationSampler, sample_degradations
+
+        generator = torch.Generator().manual_seed(7)
+        draws = sample_degradations(DegradationSampler(2, 0.5, (2.0,), 0.5, (0.1,)), 8, generator)
+        replay = torch.Generator().manual_seed(7)
+        picks = torch.rand(8, 2, generator=replay)
+        torch.randint(1, (8,), generator=replay), torch.randint(1, (8,), generator=replay)
+        assert [d.blur_sigma is not None for d in draws] == (picks[:, 0] < 0.5).tolist()
+        assert torch.equal(generator.get_state(), replay.get_state())
+        mixed = sample_degradations(DegradationSampler(2, jpeg_prob=1.0, jpeg_qualities=(20, 60)), 16, generator)
+        assert {d.jpeg_quality for d in mixed} == {20, 60}

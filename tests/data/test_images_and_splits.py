@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import torch
 
-from faig.data.images import read_image, write_image, mod_crop, list_images
+from faig.data.images import list_images, mod_crop, read_image, tensor_to_uint8, write_image
 from faig.data.layout import degraded_pairs, variant_folder, write_layout
 from faig.data.degradations import variant
-from faig.data.splits import EMBEDDED_SPLITS, embedded_split, folder_images, load_images
+from faig.data.splits import EMBEDDED_SPLITS, embedded_split, folder_images, load_images, tiles
 from faig.errors import FaigError
 
 
@@ -116,3 +116,61 @@ def test_channel_gain_scales_each_channel_within_its_range():
     spread = torch.cat(gains)
     assert float(spread.min()) < 0.6 and float(spread.max()) > 0.9
     assert not torch.allclose(spread[:, 0], spread[:, 1])
+
+
+def test_an_unreadable_image_is_described_in_words(tmp_path):
+    (tmp_path / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    with pytest.raises(FaigError) as error:
+        read_image(tmp_path / "corrupt.png")
+    assert str(error.value) == f"cannot read image {tmp_path / 'corrupt.png'}: not an image file, or a damaged one"
+
+
+@pytest.mark.parametrize("image, message", [
+    (torch.rand(2, 3, 4, 4), r"write_image expects one image \(N = 1\), got shape \(2, 3, 4, 4\)"),
+    (torch.rand(1, 1, 4, 4), r"write_image expects 3-channel images, got shape \(1, 1, 4, 4\)"),
+    (torch.rand(1, 1, 3, 4, 4), r"write_image expects NCHW images \(4 dims\), got shape \(1, 1, 3, 4, 4\)"),
+    (torch.rand(1, 3, 0, 4), r"write_image expects images with pixels, got shape \(1, 3, 0, 4\)"),
+])
+def test_write_image_checks_the_shape(tmp_path, image, message):
+    with pytest.raises(FaigError, match=message):
+        write_image(tmp_path / "x.png", image)
+    assert not list(tmp_path.iterdir())
+
+
+def test_write_image_refuses_a_suffix_that_is_no_image_format(tmp_path):
+    with pytest.raises(FaigError, match=r"cannot write image .*x\.txt: the suffix must be one of \.png"):
+        write_image(tmp_path / "x.txt", torch.rand(1, 3, 4, 4))
+    write_image(tmp_path / "x.JPG", torch.rand(1, 3, 4, 4))
+    assert read_image(tmp_path / "x.JPG").shape == (1, 3, 4, 4)
+
+
+def test_tensor_to_uint8_takes_one_image_with_or_without_the_batch_axis():
+    image = torch.rand(3, 4, 5)
+    assert np.array_equal(tensor_to_uint8(image), tensor_to_uint8(image[None]))
+    assert tensor_to_uint8(image).shape == (4, 5, 3)
+    with pytest.raises(FaigError, match="tensor_to_uint8 expects one image"):
+        tensor_to_uint8(torch.rand(2, 3, 4, 5))
+
+
+def test_too_many_tiles_is_a_faig_error():
+    with pytest.raises(FaigError, match="photo has only 4 tiles of 144px, not 5"):
+        tiles(torch.rand(1, 3, 300, 300), "photo", 5)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(blur_sigma=0.0), "--blur-sigma must be a finite number > 0, got 0.0"),
+    (dict(blur_sigma=float("nan")), "--blur-sigma must be a finite number > 0, got nan"),
+    (dict(noise_sigma=-1.0), "--noise-sigma must be a finite number >= 0, got -1.0"),
+    (dict(noise_sigma=float("inf")), "--noise-sigma must be a finite number >= 0, got inf"),
+    (dict(scale=0), "--scale must be an integer >= 1, got 0"),
+])
+def test_write_layout_refuses_bad_options_before_writing(tmp_path, hr_folder, kwargs, message):
+    with pytest.raises(FaigError, match=f"^{message}$"):
+        write_layout(folder_images(hr_folder, 12), tmp_path / "set", **kwargs)
+    assert not (tmp_path / "set").exists()
+
+
+def test_write_layout_refuses_an_output_folder_that_is_a_file(tmp_path, hr_folder):
+    (tmp_path / "set").write_text("")
+    with pytest.raises(FaigError, match="output folder .*set is a file"):
+        write_layout(folder_images(hr_folder, 12), tmp_path / "set")

@@ -51,3 +51,8 @@ def lrs() -> list[torch.Tensor]:
 def pairs(lrs: list[torch.Tensor]) -> list[Pair]:
     generator = torch.Generator().manual_seed(3)
     return [Pair(f"image{i}", lr, torch.rand(1, 3, 24, 24, generator=generator)) for i, lr in enumerate(lrs)]
+
+
+@pytest.fixture(autouse=True)
+def tiny_networks_on_one_thread(one_thread):
+    """Every test here runs tiny networks (see the root conftest's ``one_thread``)."""

@@ -4,8 +4,8 @@ from faig.attribution.filters import FilterIndex
 from faig.experiments.ablation import ablation_drops, without_elimination_ranking
 
 
-def test_ranking_by_mean_absolute_single_image_score():
-    per_image = torch.tensor([[0.1, -3.0, 0.5, 0.0], [0.1, 1.0, -0.4, 2.0]])
+def test_ranking_by_the_mean_single_image_score():
+    per_image = torch.tensor([[0.1, 3.0, 0.5, 0.0], [0.1, 1.0, 0.4, 2.0]])
     assert without_elimination_ranking(per_image).tolist() == [1, 3, 2, 0]
 
 

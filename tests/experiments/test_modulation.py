@@ -1,8 +1,16 @@
+import pytest
 import torch
 
-from faig.attribution.filters import FilterIndex
+import faig.experiments.modulation as modulation
+from faig.attribution.filters import FilterIndex, write_index_file
+from faig.data.images import read_image, write_image
+from faig.data.splits import NamedImage
+from faig.errors import FaigError
 from faig.experiments.common import outputs, runner, state_of
-from faig.experiments.modulation import PAPER_LAMBDAS, modulated_outputs, modulated_state, modulation_curve
+from faig.experiments.modulation import (PAPER_LAMBDAS, modulate_image, modulated_outputs, modulated_state,
+                                         modulation_curve)
+from faig.models.checkpoints import save_weights
+from faig.models.registry import ArchConfig, build_model
 
 
 def half_selection(index: FilterIndex) -> torch.Tensor:
@@ -53,3 +61,57 @@ def test_curve_has_one_point_per_lambda(pair_models, pairs):
     assert [point["lambda"] for point in curve] == [0.0, 1.0, 1.5]
     assert all(set(point) == {"lambda", "psnr", "gradient_energy"} for point in curve)
     assert all(point["gradient_energy"] > 0 for point in curve)
+
+
+@pytest.fixture
+def model_files(tmp_path, pair_models, tiny_arch):
+    baseline, target = pair_models
+    paths = tmp_path / "baseline.safetensors", tmp_path / "target.safetensors"
+    save_weights(paths[0], baseline, tiny_arch)
+    save_weights(paths[1], target, tiny_arch)
+    return dict(baseline=paths[0], target=paths[1])
+
+
+@pytest.fixture
+def photo(tmp_path):
+    path = tmp_path / "photo.png"
+    write_image(path, torch.rand(1, 3, 16, 20, generator=torch.Generator().manual_seed(4)))
+    return path
+
+
+def test_modulate_with_an_index_file_writes_the_modulated_output(tmp_path, model_files, photo, pair_models):
+    index = FilterIndex.from_module(pair_models[1])
+    ranking = tmp_path / "noise_index.txt"
+    write_index_file(ranking, torch.arange(index.total), index)
+    out = modulate_image(photo, "noise", 0.6, tmp_path / "out.png", filters=ranking, **model_files)
+    assert read_image(out).shape == (1, 3, 32, 40)
+    for degradation, strength, message in (("fog", 0.6, "unknown degradation 'fog'"),
+                                           ("noise", float("nan"), "λ must be a finite number")):
+        with pytest.raises(FaigError, match=message):
+            modulate_image(photo, degradation, strength, tmp_path / "x.png", filters=ranking, **model_files)
+
+
+def test_an_index_file_of_another_network_is_refused(tmp_path, model_files, photo):
+    other = FilterIndex.from_module(build_model(ArchConfig("srcnn_style", 2, width=8, depth=1, first_width=4)))
+    ranking = tmp_path / "blur_index.txt"
+    write_index_file(ranking, torch.arange(other.total), other)
+    with pytest.raises(FaigError, match="another network"):
+        modulate_image(photo, "blur", 0.5, tmp_path / "out.png", filters=ranking, **model_files)
+
+
+def test_found_filters_are_cached_per_model_pair_and_settings(tmp_path, model_files, photo, monkeypatch):
+    """Found on two small crops instead of the 14 discover tiles: the cache is what is tested."""
+    crops = [NamedImage(f"crop{i}", torch.rand(1, 3, 24, 24, generator=torch.Generator().manual_seed(i)))
+             for i in range(2)]
+    monkeypatch.setattr(modulation, "load_images", lambda split, folder, scale: crops)
+    calls = []
+    real = modulation.attribute
+    monkeypatch.setattr(modulation, "attribute", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    options = dict(steps=2, cache_dir=tmp_path / "cache", progress=False, **model_files)
+    first = read_image(modulate_image(photo, "blur", 0.0, tmp_path / "a.png", **options))
+    second = read_image(modulate_image(photo, "blur", 0.0, tmp_path / "b.png", **options))
+    assert len(calls) == 1 and torch.equal(first, second)
+    modulate_image(photo, "noise", 1.5, tmp_path / "c.png", **options)  # the same rankings serve noise
+    assert len(calls) == 1
+    modulate_image(photo, "noise", 1.5, tmp_path / "d.png", **{**options, "steps": 3})
+    assert len(calls) == 2

@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from faig.attribution.filters import FilterIndex, FilterLayer
 from faig.errors import FaigError
 from faig.experiments.prediction import (choose_threshold, confusion, evaluate_prediction, has_degradation,
                                          own_filters, overlap_scores, predicted_variant, reference_free_pairs)
@@ -25,10 +26,11 @@ def test_empty_input_sets_are_refused():
 
 def test_own_filters_are_the_top_percent_by_absolute_score():
     scores = torch.tensor([[0.1, -5.0, 0.3, 2.0, 0.0], [1.0, 0.0, 0.0, 0.0, -0.5]])
-    sets = own_filters(scores, 40)
+    index = FilterIndex((FilterLayer("conv.weight", 5, 1, 0),))
+    sets = own_filters(scores, index, 40)
     assert sets.tolist() == [[False, True, False, True, False], [True, False, False, False, True]]
     with pytest.raises(FaigError):
-        own_filters(scores, 1)
+        own_filters(scores, index, 1)
 
 
 def test_labels_follow_the_variant_names():

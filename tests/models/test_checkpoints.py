@@ -1,3 +1,9 @@
+import io
+import os
+import pickle
+import stat
+from collections import OrderedDict
+
 import pytest
 import torch
 
@@ -40,22 +46,56 @@ def test_params_ema_preferred_over_params(tmp_path):
     assert torch.equal(load_state_dict(tmp_path / "both.pth")["conv_first.weight"], ema["conv_first.weight"])
 
 
-def test_pickled_objects_are_refused(tmp_path, capsys):
-    torch.save({"params": build_model(SMALL).state_dict(), "evil": NotATensor()}, tmp_path / "evil.pth")
-    with pytest.raises(FaigError, match="refusing .*pickled objects"):
-        load_state_dict(tmp_path / "evil.pth")
+class Settings(OrderedDict):
+    """A Python class of the test module: weights_only may not build it."""
+
+
+class Plain:
+    def __init__(self) -> None:
+        self.lr = 1e-3
+
+
+OBJECTS_REFUSED = "holds pickled Python objects; faig loads tensors only .weights_only. and will not run them"
+
+
+@pytest.mark.parametrize("extra", [NotATensor(), Settings(lr=1e-3), Plain()])
+def test_pickled_objects_are_refused_as_such(tmp_path, capsys, extra):
+    torch.save({"params": build_model(SMALL).state_dict(), "extra": extra}, tmp_path / "objects.pth")
+    with pytest.raises(FaigError, match=OBJECTS_REFUSED):
+        load_state_dict(tmp_path / "objects.pth")
     assert "must never run" not in capsys.readouterr().out
+
+
+def test_a_bare_pickle_of_objects_is_refused_as_such_without_warnings(tmp_path, recwarn):
+    (tmp_path / "bare.pth").write_bytes(pickle.dumps({"params": Plain()}, protocol=5))
+    with pytest.raises(FaigError, match=OBJECTS_REFUSED):
+        load_state_dict(tmp_path / "bare.pth")
+    assert not recwarn.list
 
 
 def test_missing_and_corrupt_checkpoints(tmp_path):
     with pytest.raises(FaigError, match="checkpoint not found"):
         load_state_dict(tmp_path / "nope.safetensors")
     (tmp_path / "bad.safetensors").write_bytes(b"garbage")
-    with pytest.raises(FaigError, match="cannot read checkpoint"):
+    with pytest.raises(FaigError, match="cannot read checkpoint .*bad.safetensors: not a safetensors file"):
         load_state_dict(tmp_path / "bad.safetensors")
-    (tmp_path / "bad.pth").write_bytes(b"garbage")
-    with pytest.raises(FaigError, match="cannot read checkpoint"):
-        load_state_dict(tmp_path / "bad.pth")
+    good = io.BytesIO()
+    torch.save({"params": build_model(SMALL).state_dict()}, good)
+    for name, data in (("garbage.pth", b"garbage"), ("truncated.pth", good.getvalue()[:200])):
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(FaigError, match=f"cannot read checkpoint .*{name}: not a PyTorch checkpoint, or a damaged"):
+            load_state_dict(tmp_path / name)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_weights_files_get_the_umasks_permissions(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        save_weights(tmp_path / "m.safetensors", build_model(SMALL), SMALL)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "m.safetensors").stat().st_mode) == 0o666 & ~umask
+    assert load_model(tmp_path / "m.safetensors")[1] == SMALL
 
 
 def test_scale_mismatch_is_refused(tmp_path):

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from faig.errors import FaigError
-from faig.models.registry import PAPER_ARCHS, ArchConfig, build_model, infer_config, preset_weights
+from faig.models.registry import ARCH_REGISTRY, ArchConfig, build_model, infer_config, preset_arch, preset_weights
 
 
 def filter_count(model) -> int:
@@ -10,8 +10,7 @@ def filter_count(model) -> int:
 
 
 def paper(arch: str, scale: int) -> ArchConfig:
-    base = PAPER_ARCHS[arch]
-    return ArchConfig(arch, scale, base.width, base.depth, base.first_width)
+    return preset_arch("paper", arch, scale)
 
 
 def test_paper_filter_counts_at_x2():
@@ -90,10 +89,47 @@ def test_bad_arch_and_scale():
 
 
 def test_bicubic_reference_keeps_constant_images_and_has_no_weights():
-    from faig.evaluate import model_device
+    from faig.devices import model_device
     from faig.models.interpolation import Bicubic
 
     flat = torch.full((1, 3, 5, 7), 0.25)
     model = Bicubic(3)
     assert torch.allclose(model(flat), torch.full((1, 3, 15, 21), 0.25))
     assert list(model.parameters()) == [] and model_device(model) == torch.device("cpu")
+
+
+def test_a_registered_network_is_built_and_recognised_by_name(monkeypatch):
+    """Adding a network is one decorated class: build_model and infer_config find it by name."""
+    monkeypatch.setattr(ARCH_REGISTRY, "_classes", dict(ARCH_REGISTRY._classes))
+
+    @ARCH_REGISTRY.register()
+    class OneConv(torch.nn.Module):
+        arch = "one_conv"
+        scales = (1,)
+
+        def __init__(self, width: int) -> None:
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, width, 3, 1, 1)
+
+        @classmethod
+        def from_config(cls, config):
+            return cls(config.width)
+
+        @staticmethod
+        def config_of(state_dict):
+            return ArchConfig("one_conv", 1, width=state_dict["conv.weight"].shape[0]) if "conv.weight" in state_dict \
+                else None
+
+    model = build_model(ArchConfig("one_conv", 1, width=5))
+    assert isinstance(model, OneConv) and infer_config(model.state_dict()).width == 5
+    with pytest.raises(FaigError, match="scale must be one of 1 for one_conv"):
+        build_model(ArchConfig("one_conv", 2))
+    with pytest.raises(ValueError, match="registered twice"):
+        ARCH_REGISTRY.register()(OneConv)
+
+
+def test_presets_name_their_networks_and_widths():
+    assert preset_arch("embedded", "srresnet") == ArchConfig("srresnet", 2, width=32, depth=8)
+    assert preset_arch("paper", "srcnn_style", 3).scale == 3
+    with pytest.raises(FaigError, match="unknown preset"):
+        preset_arch("huge", "srresnet")

@@ -4,7 +4,7 @@ import re
 import torch
 
 from faig.report import figures
-from faig.report.blocks import Figure, Heading, Paragraph, Table
+from faig.report.blocks import Figure, Heading, Paragraph, Table, Verdict
 from faig.report.build import image_rows
 from faig.report.html import render_html, write_html
 from faig.report.markdown import render_markdown, write_markdown
@@ -58,7 +58,8 @@ def test_every_figure_writes_a_png(tmp_path):
     image = torch.rand(1, 3, 8, 8)
     paths = [
         figures.masking_curves(curves, "t", tmp_path / "a.png"),
-        figures.image_grid({"row": {"input": image[..., :4, :4], "output": image}}, "t", tmp_path / "b.png"),
+        figures.image_grid({"row": {"input": image[..., :4, :4], "output": image}}, {"row": {"output": 31.5}}, "t",
+                           tmp_path / "b.png"),
         figures.layer_distribution({"blur": {"l1": 0.5, "l2": 0.5}, "noise": {"l1": 1.0, "l2": 0.0}}, "t",
                                    tmp_path / "c.png"),
         figures.network_drawing({"blur": {"l1": torch.eye(3), "l2": torch.zeros(2, 3)}}, "t", tmp_path / "d.png"),
@@ -66,3 +67,12 @@ def test_every_figure_writes_a_png(tmp_path):
                                     tmp_path / "e.png"),
     ]
     assert all(path.read_bytes().startswith(PNG_MAGIC) for path in paths)
+
+
+def test_verdicts_are_coloured_in_html_and_bold_in_markdown(tmp_path):
+    blocks = [Table(["claim", "verdict"], [["a", Verdict(True)], ["b", Verdict(False)]])]
+    html = render_html(blocks, "T", tmp_path)
+    assert '<td class="holds">holds</td>' in html and '<td class="fails">NO</td>' in html
+    assert "td.fails { background" in html
+    markdown = render_markdown(blocks, "T")
+    assert "| a | holds |" in markdown and "| b | **NO** |" in markdown

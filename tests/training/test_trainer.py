@@ -227,3 +227,12 @@ def test_bad_training_input(tmp_path, hr_folder):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FaigError, match="no images"):
         train(TINY, tmp_path, hr_dir=tmp_path / "empty", progress=False)
+
+
+def test_validation_follows_val_dir_and_says_where(hr_folder, tmp_path):
+    config = replace(TINY, steps=2, val_every=2)
+    own = train(config, tmp_path / "own", hr_dir=hr_folder, val_dir=hr_folder, progress=False)
+    assert own["validation"] == str(hr_folder) and own["training_images"] == str(hr_folder)
+    embedded = train(config, tmp_path / "embedded", hr_dir=hr_folder, progress=False)
+    assert embedded["validation"] == "embedded discover split"
+    assert own["final_val_psnr"] != embedded["final_val_psnr"]

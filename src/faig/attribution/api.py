@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from dataclasses import asdict, dataclass, replace
@@ -24,16 +23,18 @@ from faig.attribution.faig import (Networks, PathAttribution, equal_size_groups,
 from faig.attribution.ig import ig_paths
 from faig.attribution.quadrature import check_rule
 from faig.attribution.result import Attribution, rank
-from faig.attribution.store import ImageCache, save_attribution, tensor_hash, text_hash
+from faig.attribution.store import save_attribution
+from faig.cache import DiskCache, cached_rows, settings_key, tensor_key
+from faig.checks import check_number
 from faig.data.degradations import variant
 from faig.data.layout import Pair, degraded_pairs
 from faig.data.splits import NamedImage, load_images
 from faig.errors import FaigError
+from faig.files import check_writable_dir
 from faig.models.checkpoints import load_pair
 from faig.models.registry import preset_weights
+from faig.names import DEGRADATIONS, IMAGE_METHODS, METHODS
 
-METHODS: tuple[str, ...] = ("faig", "ig", "abs", "random")
-IMAGE_METHODS: tuple[str, ...] = ("faig", "ig")
 SUMMARIES: tuple[str, ...] = ("attribution_sum", "loss_target", "loss_baseline")  # per-image FAIG facts
 
 
@@ -43,7 +44,7 @@ class AttributeConfig:
     ``elimination`` None: Eq. 7 for faig, none for ig (as the official code)."""
 
     method: str = "faig"
-    degradations: tuple[str, ...] = ("blur", "noise")
+    degradations: tuple[str, ...] = DEGRADATIONS
     quadrature: str | None = "gausslegendre"
     steps: int | None = None
     elimination: bool | None = None
@@ -62,6 +63,8 @@ class AttributeConfig:
             raise FaigError(f"a degradation is named twice: {','.join(degradations)}")
         for name in degradations:
             variant(name)
+        if self.memory_mb is not None:
+            check_number("--memory-mb", self.memory_mb, 0, open_low=True)
         if self.method not in IMAGE_METHODS:
             return replace(self, degradations=degradations, quadrature=None, steps=None, elimination=None)
         elimination = (self.method == "faig") if self.elimination is None else self.elimination
@@ -98,10 +101,11 @@ def image_pairs(images: list[NamedImage], degradation: str, scale: int, seed: in
 
 def image_tables(nets: Networks, images: list[NamedImage], config: AttributeConfig, scale: int,
                  folder: str | os.PathLike | None, cache_dir: str | os.PathLike | None,
-                 context: distributed.Context, progress: bool) -> tuple[dict[str, torch.Tensor], int]:
+                 context: distributed.Context, progress: bool,
+                 label: str | None = None) -> tuple[dict[str, torch.Tensor], int]:
     """Per-image records of faig or ig for every (image, degradation), each computed once: batched
-    over equal-size images, cached per image, sharded over the ranks. Returns the tables and the
-    lanes per call used."""
+    over equal-size images, cached per image, sharded over the ranks; the progress bar says ``label``
+    (default: the method). Returns the tables and the lanes per call used."""
     degradations, count = config.degradations, len(config.degradations)
     probe = image_pairs(images[:1], degradations[0], scale, config.seed, folder)[0]
     lanes = lanes_per_call(nets, probe.lr, probe.hr if config.method == "faig" else None, config.memory_mb)
@@ -136,26 +140,27 @@ def image_tables(nets: Networks, images: list[NamedImage], config: AttributeConf
     if cache_dir is not None:
         facts = {"method": config.method, "degradations": degradations, "quadrature": config.quadrature,
                  "steps": config.steps, "seed": config.seed, "scale": scale, "folder": str(folder),
-                 "baseline": tensor_hash(nets.baseline), "target": tensor_hash(nets.target)}
-        key = text_hash(json.dumps(facts))  # what the per-image records depend on, and nothing else
-        keys = [f"{image.name}-{tensor_hash({'hr': image.hr})}" for image in images]
-        compute = ImageCache(Path(cache_dir) / key).wrap(compute, keys)
-    tables = distributed.gather_rows(len(images), groups, specs, compute, context, progress, config.method)
+                 "baseline": tensor_key(nets.baseline), "target": tensor_key(nets.target)}
+        cache = DiskCache(Path(cache_dir) / settings_key(facts))  # what the records depend on, and nothing else
+        compute = cached_rows(cache, compute, [f"{image.name}-{tensor_key({'hr': image.hr})}" for image in images])
+    tables = distributed.gather_rows(len(images), groups, specs, compute, context, progress, label or config.method)
     return tables, lanes
 
 
 def attribute(method: str, baseline: nn.Module, target: nn.Module, images: list[NamedImage],
-              degradations: str | Sequence[str] = ("blur", "noise"), quadrature: str = "gausslegendre",
+              degradations: str | Sequence[str] = DEGRADATIONS, quadrature: str = "gausslegendre",
               steps: int | None = None, device: str | torch.device | None = None,
               cache_dir: str | os.PathLike | None = None, progress: bool = True, elimination: bool | None = None,
               normalise: bool = True, seed: int = 0, scale: int | None = None,
-              folder: str | os.PathLike | None = None, memory_mb: float | None = None) -> Attribution:
+              folder: str | os.PathLike | None = None, memory_mb: float | None = None,
+              label: str | None = None) -> Attribution:
     """Attribute the baseline -> target change to filters with ``faig`` (Eq. 7; Eq. 6 alone with
     ``elimination=False``), ``ig``, ``abs`` or ``random`` (Sec. 5.2), per degradation.
 
     ``images`` are HR images; each degradation's LR input is read from ``folder``'s official layout
     when there, else made by Eq. 1 with ``seed``. ``cache_dir`` keeps per-image results so that an
-    interrupted run resumes; under ``torchrun`` the images are sharded over the ranks.
+    interrupted run resumes; under ``torchrun`` the images are sharded over the ranks. ``label``
+    names the progress bar (default: the method).
     """
     config = AttributeConfig(method, names(degradations), quadrature, steps, elimination, normalise, seed,
                              memory_mb).resolved()
@@ -175,7 +180,7 @@ def attribute(method: str, baseline: nn.Module, target: nn.Module, images: list[
             if not images:
                 raise FaigError("no images to attribute: the image set is empty")
             scale = scale or detect_scale(nets)
-            tables, lanes = image_tables(nets, images, config, scale, folder, cache_dir, context, progress)
+            tables, lanes = image_tables(nets, images, config, scale, folder, cache_dir, context, progress, label)
             per_image = {name: tables["scores"][:, k] for k, name in enumerate(config.degradations)}
             scores = discriminative_scores(per_image) if config.elimination else set_scores(per_image)
             facts = {"scale": scale, "images": [image.name for image in images], "lanes_per_call": lanes}
@@ -185,8 +190,9 @@ def attribute(method: str, baseline: nn.Module, target: nn.Module, images: list[
                 facts["completeness_gap"] = {name: {"mean": float(gap.mean()), "max": float(gap.max())}
                                              for name, gap in gaps.items()}
         metadata = {**asdict(config), "degradations": list(config.degradations), **facts,
-                    "filters": nets.index.total, "baseline_hash": tensor_hash(nets.baseline),
-                    "target_hash": tensor_hash(nets.target), "device": str(context.device),
+                    "filters": nets.index.total, "filter_layout": nets.index.layout,
+                    "baseline_hash": tensor_key(nets.baseline), "target_hash": tensor_key(nets.target),
+                    "device": str(context.device),
                     "world_size": context.world_size, "seconds": round(time.perf_counter() - started, 3),
                     "faig_version": __version__}
         return Attribution(nets.index, scores, {name: rank(value) for name, value in scores.items()},
@@ -198,7 +204,7 @@ def attribute(method: str, baseline: nn.Module, target: nn.Module, images: list[
 def run_attribute(out: str | os.PathLike, methods: str | Sequence[str] = "faig", *, preset: str = "embedded",
                   arch: str = "srresnet", baseline: str | os.PathLike | None = None,
                   target: str | os.PathLike | None = None, hr_dir: str | os.PathLike | None = None,
-                  split: str = "discover", degradations: str | Sequence[str] = ("blur", "noise"),
+                  split: str = "discover", degradations: str | Sequence[str] = DEGRADATIONS,
                   quadrature: str = "gausslegendre", steps: int | None = None, elimination: bool | None = None,
                   normalise: bool = True, seed: int = 0, device: str | None = None,
                   memory_mb: float | None = None, cache: bool = True,
@@ -212,6 +218,7 @@ def run_attribute(out: str | os.PathLike, methods: str | Sequence[str] = "faig",
     for method in chosen:
         AttributeConfig(method, names(degradations), quadrature, steps, elimination, normalise, seed,
                         memory_mb).resolved()
+    check_writable_dir(out)
     if (baseline is None) != (target is None):
         raise FaigError("give both --baseline and --target, or neither (to use --preset)")
     if baseline is None:

@@ -11,9 +11,20 @@ import torch
 from faig.errors import FaigError
 
 
+def mean_over_images(per_image: torch.Tensor) -> torch.Tensor:
+    """Eq. 6 over a set of images, without elimination (Eq. 7's first term): the mean of the
+    per-image filter scores (n_images, total) -> (total,).
+
+    Example:
+        >>> mean_over_images(torch.tensor([[1.0, 0.0], [3.0, 2.0]])).tolist()
+        [2.0, 1.0]
+    """
+    return per_image.mean(0)
+
+
 def set_scores(per_image: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Eq. 6 over a set, without elimination: the mean over the images of each degradation's scores."""
-    return {name: scores.mean(0) for name, scores in per_image.items()}
+    """:func:`mean_over_images` for each degradation's (n_images, total) scores."""
+    return {name: mean_over_images(scores) for name, scores in per_image.items()}
 
 
 def discriminative_scores(per_image: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -16,7 +16,7 @@ import torch
 import torch.distributed as dist
 from tqdm import tqdm
 
-from faig.evaluate import resolve_device
+from faig.devices import resolve_device
 
 
 @dataclass(frozen=True)

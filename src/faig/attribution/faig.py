@@ -23,7 +23,7 @@ from faig.attribution.paths import Lanes, State, integrate, lanes_for_budget, sp
 from faig.attribution.quadrature import check_rule
 from faig.data.layout import Pair
 from faig.errors import FaigError
-from faig.evaluate import resolve_device
+from faig.devices import resolve_device
 from faig.models.checkpoints import check_same_structure
 
 CPU_MEMORY_MB = 256.0  # batching buys nothing measurable on CPU; small groups resume at a finer grain
@@ -124,14 +124,15 @@ def lanes_per_call(nets: Networks, lr: torch.Tensor, hr: torch.Tensor | None, me
 
 def faig_scores(baseline: nn.Module, target: nn.Module, pairs: list[Pair], quadrature: str = "gausslegendre",
                 steps: int | None = None, device: str | torch.device | None = None, progress: bool = False,
-                memory_mb: float | None = None) -> torch.Tensor:
+                memory_mb: float | None = None, label: str = "FAIG") -> torch.Tensor:
     """Eq. 6 filter scores (n_pairs, total) of each LR/HR pair, without the elimination term of Eq. 7
-    (what the degradation prediction of Eq. 8 and the ablation of Sec. 5.4 use)."""
-    return faig_pairs(networks(baseline, target, device), pairs, quadrature, steps, progress, memory_mb).scores
+    (what the degradation prediction of Eq. 8 and the ablation of Sec. 5.4 use); ``label`` names the
+    progress bar."""
+    return faig_pairs(networks(baseline, target, device), pairs, quadrature, steps, progress, memory_mb, label).scores
 
 
 def faig_pairs(nets: Networks, pairs: list[Pair], rule: str = "gausslegendre", steps: int | None = None,
-               progress: bool = False, memory_mb: float | None = None) -> PathAttribution:
+               progress: bool = False, memory_mb: float | None = None, label: str = "FAIG") -> PathAttribution:
     """Eq. 6 for a list of pairs, equal-size pairs batched together; results in the pairs' order."""
     if not pairs:
         raise FaigError("no images to attribute")
@@ -139,7 +140,7 @@ def faig_pairs(nets: Networks, pairs: list[Pair], rule: str = "gausslegendre", s
     lanes = lanes_per_call(nets, pairs[0].lr, pairs[0].hr, memory_mb)
     groups = equal_size_groups([tuple(p.lr.shape) + tuple(p.hr.shape) for p in pairs], lanes)
     parts = []
-    with tqdm(total=len(pairs), disable=not progress, desc="FAIG", unit="image") as bar:
+    with tqdm(total=len(pairs), disable=not progress, desc=label, unit="image") as bar:
         for group in groups:
             lrs = torch.cat([pairs[i].lr for i in group]).to(nets.device)
             hrs = torch.cat([pairs[i].hr for i in group]).to(nets.device)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from faig.checks import check_number
 from faig.errors import FaigError
 
 RULES: tuple[str, ...] = ("gausslegendre", "riemann_left", "riemann_trapezoid")
@@ -17,13 +18,16 @@ DEFAULT_STEPS: dict[str, int] = {"gausslegendre": 16, "riemann_left": 100, "riem
 
 
 def check_rule(rule: str, steps: int | None) -> int:
-    """The number of nodes to use (the rule's default when ``steps`` is None); bad input refused."""
+    """The number of nodes to use (the rule's default when ``steps`` is None).
+
+    Raises:
+        FaigError: an unknown rule, or steps that are not an integer >= 1 (>= 2 for
+            ``riemann_trapezoid``, whose nodes include both ends), named as ``--steps``.
+    """
     if rule not in RULES:
         raise FaigError(f"unknown quadrature {rule!r}; choose from {', '.join(RULES)}")
     steps = DEFAULT_STEPS[rule] if steps is None else steps
-    least = 2 if rule == "riemann_trapezoid" else 1
-    if not isinstance(steps, int) or steps < least:
-        raise FaigError(f"{rule} needs at least {least} step(s), not {steps}")
+    check_number(f"--steps (with {rule})", steps, 2 if rule == "riemann_trapezoid" else 1, integer=True)
     return steps
 
 

@@ -43,4 +43,4 @@ class Attribution:
         """The flat indices of the top ``percent`` % filters for a degradation, best first."""
         if degradation not in self.rankings:
             raise FaigError(f"no ranking for {degradation!r}; this result has {', '.join(self.rankings)}")
-        return self.rankings[degradation][:round(self.index.total * percent / 100)]
+        return self.rankings[degradation][:self.index.top_count(percent)]

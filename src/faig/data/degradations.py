@@ -4,6 +4,13 @@ Sec. 5.1: isotropic Gaussian blur (21x21, sigma 2, cv2.filter2D's reflect-101 bo
 downsampling (cv2.resize INTER_LINEAR: half-pixel centres, no antialiasing), additive white Gaussian
 noise (sigma 0.1 on the [0, 1] scale), then rounding to 8 bit and clipping. For training, blur and
 noise are drawn independently, each with its own probability (0.5 for the target network).
+
+Beyond the paper (its conclusion asks for more degradation types and levels): JPEG compression as
+the last step (an 8-bit encode/decode round trip through Pillow's libjpeg, as real files are; the
+order of Real-ESRGAN's first-order model: blur, resize, noise, JPEG), and every kind at any level.
+Variants are named by kinds joined with ``+``, each with an optional level: ``blur`` (sigma 2),
+``blur1``, ``noise`` (sigma 0.1), ``noise0.05``, ``jpeg`` (quality 30), ``jpeg50``,
+``blur3+noise0.05+jpeg``; ``clean`` is downsampling alone.
 """
 
 from __future__ import annotations
@@ -14,22 +21,51 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from faig.checks import check_images, check_number
 from faig.errors import FaigError
+
+
+def _check_kernel_size(kernel_size: int) -> None:
+    """Refuse a kernel size that is not a positive odd integer (an even one shifts the image)."""
+    check_number("kernel_size", kernel_size, 1, integer=True)
+    if kernel_size % 2 == 0:
+        raise FaigError(f"kernel_size must be odd, got {kernel_size}")
 
 
 @dataclass(frozen=True)
 class Degradation:
-    """One fixed degradation: blur sigma and noise sigma (None: not applied), kernel size, scale."""
+    """One fixed degradation: blur sigma and noise sigma (None: not applied), kernel size, scale.
+
+    Raises:
+        FaigError: a blur sigma that is not > 0, a noise sigma that is not >= 0 (nan and infinities
+            included), a scale below 1 or an even kernel size.
+    """
 
     scale: int = 2
     blur_sigma: float | None = None
     noise_sigma: float | None = None
     kernel_size: int = 21
+    jpeg_quality: int | None = None
+
+    def __post_init__(self) -> None:
+        check_number("scale", self.scale, 1, integer=True)
+        _check_kernel_size(self.kernel_size)
+        if self.blur_sigma is not None:
+            check_number("blur_sigma", self.blur_sigma, 0, open_low=True)
+        if self.noise_sigma is not None:
+            check_number("noise_sigma", self.noise_sigma, 0)
+        if self.jpeg_quality is not None:
+            check_number("jpeg_quality", self.jpeg_quality, 1, 100, integer=True)
 
 
 @dataclass(frozen=True)
 class DegradationSampler:
-    """The random mix that training draws from (Sec. 5.1: blur and noise independent)."""
+    """The random mix that training draws from (Sec. 5.1: blur and noise independent).
+
+    Raises:
+        FaigError: a probability outside [0, 1], an empty or bad list of sigmas (blur > 0, noise
+            >= 0, finite), a scale below 1 or an even kernel size.
+    """
 
     scale: int = 2
     blur_prob: float = 0.0
@@ -37,27 +73,92 @@ class DegradationSampler:
     noise_prob: float = 0.0
     noise_sigmas: tuple[float, ...] = (0.1,)
     kernel_size: int = 21
+    jpeg_prob: float = 0.0
+    jpeg_qualities: tuple[int, ...] = (30,)
+
+    def __post_init__(self) -> None:
+        check_number("scale", self.scale, 1, integer=True)
+        _check_kernel_size(self.kernel_size)
+        check_number("blur_prob", self.blur_prob, 0, 1)
+        check_number("noise_prob", self.noise_prob, 0, 1)
+        check_number("jpeg_prob", self.jpeg_prob, 0, 1)
+        if len(self.jpeg_qualities) == 0:
+            raise FaigError("jpeg_qualities must list at least one quality")
+        for quality in self.jpeg_qualities:
+            check_number("jpeg_qualities", quality, 1, 100, integer=True)
+        for name, sigmas, positive in (("blur_sigmas", self.blur_sigmas, True),
+                                       ("noise_sigmas", self.noise_sigmas, False)):
+            if len(sigmas) == 0:
+                raise FaigError(f"{name} must list at least one sigma")
+            for sigma in sigmas:
+                check_number(name, sigma, 0, open_low=positive)
 
 
-VARIANTS: tuple[str, ...] = ("clean", "blur", "noise", "blur+noise")
+VARIANTS: tuple[str, ...] = ("clean", "blur", "noise", "blur+noise")  # the paper's four (Sec. 5)
+KINDS: tuple[str, ...] = ("blur", "noise", "jpeg")
+DEFAULT_JPEG_QUALITY = 30  # Real-ESRGAN's lowest training quality
+
+
+def variant_parts(name: str) -> dict[str, float | None]:
+    """The kinds a variant name holds and their levels (None: the default level).
+
+    Example:
+        >>> variant_parts("blur3+noise")
+        {'blur': 3.0, 'noise': None}
+        >>> variant_parts("clean")
+        {}
+
+    Raises:
+        FaigError: an unknown kind, a malformed level, or a kind named twice.
+    """
+    if name == "clean":
+        return {}
+    parts: dict[str, float | None] = {}
+    for token in name.split("+"):
+        kind = next((k for k in KINDS if token.startswith(k)), None)
+        level = token[len(kind):] if kind else ""
+        try:
+            value = float(level) if level else None
+        except ValueError:
+            kind = None
+        if kind is None or kind in parts:
+            raise FaigError(f"unknown degradation variant {name!r}: use clean, or {', '.join(KINDS)} with an "
+                            "optional level, joined by + (e.g. blur, blur1, noise0.05, jpeg50, blur+noise)")
+        parts[kind] = value
+    return parts
 
 
 def variant(name: str, scale: int = 2, blur_sigma: float = 2.0, noise_sigma: float = 0.1,
-            kernel_size: int = 21) -> Degradation:
-    """The named evaluation variant of Sec. 5: ``clean`` (downsampling only), ``blur``, ``noise``,
-    ``blur+noise``."""
-    if name not in VARIANTS:
-        raise FaigError(f"unknown degradation variant {name!r}; choose from {', '.join(VARIANTS)}")
-    return Degradation(
-        scale=scale,
-        blur_sigma=blur_sigma if "blur" in name else None,
-        noise_sigma=noise_sigma if "noise" in name else None,
-        kernel_size=kernel_size,
-    )
+            kernel_size: int = 21, jpeg_quality: int = DEFAULT_JPEG_QUALITY) -> Degradation:
+    """The degradation a variant name describes (see the module docstring): the paper's ``clean``,
+    ``blur``, ``noise``, ``blur+noise`` (Sec. 5), and any kinds and levels beyond them; a kind named
+    without a level takes the given default.
+
+    Example:
+        >>> variant("blur1+jpeg50")
+        Degradation(scale=2, blur_sigma=1.0, noise_sigma=None, kernel_size=21, jpeg_quality=50)
+
+    Raises:
+        FaigError: a name :func:`variant_parts` refuses, or a level out of range.
+    """
+    parts = variant_parts(name)
+    level = {"blur": blur_sigma, "noise": noise_sigma, "jpeg": jpeg_quality}
+    chosen = {kind: (level[kind] if value is None else value) for kind, value in parts.items()}
+    if "jpeg" in chosen and chosen["jpeg"] != int(chosen["jpeg"]):
+        raise FaigError(f"a JPEG quality is a whole number from 1 to 100, not {chosen['jpeg']:g} ({name!r})")
+    return Degradation(scale=scale, blur_sigma=chosen.get("blur"), noise_sigma=chosen.get("noise"),
+                       kernel_size=kernel_size, jpeg_quality=int(chosen["jpeg"]) if "jpeg" in chosen else None)
 
 
 def gaussian_kernel(kernel_size: int, sigma: float) -> torch.Tensor:
-    """Isotropic Gaussian kernel (kernel_size x kernel_size) normalised to sum 1."""
+    """Isotropic Gaussian kernel (kernel_size x kernel_size) normalised to sum 1.
+
+    Raises:
+        FaigError: sigma not a finite number > 0 (0 would make every pixel black), or an even or
+            non-positive kernel size.
+    """
+    check_number("sigma", sigma, 0, open_low=True)
+    _check_kernel_size(kernel_size)
     radius = (kernel_size - 1) / 2
     coords = torch.arange(kernel_size, dtype=torch.float64) - radius
     grid = coords[None, :] ** 2 + coords[:, None] ** 2
@@ -66,18 +167,37 @@ def gaussian_kernel(kernel_size: int, sigma: float) -> torch.Tensor:
 
 
 def blur(images: torch.Tensor, sigma: float, kernel_size: int = 21) -> torch.Tensor:
-    """Convolve each channel with the Gaussian kernel; reflect-101 border like cv2.filter2D."""
+    """Convolve each channel of NCHW images with the Gaussian kernel; reflect-101 border like
+    cv2.filter2D.
+
+    Raises:
+        FaigError: not NCHW images, images no larger than the kernel's radius, or a bad sigma.
+    """
+    check_images("blur", images, channels=None)
     kernel = gaussian_kernel(kernel_size, sigma).to(images)
     channels = images.shape[1]
     weight = kernel.expand(channels, 1, kernel_size, kernel_size)
     pad = kernel_size // 2
+    if min(images.shape[-2:]) <= pad:
+        raise FaigError(f"blur needs images larger than {pad} pixels a side for its {kernel_size}x{kernel_size} "
+                        f"kernel, got shape {tuple(images.shape)}")
     padded = F.pad(images, (pad, pad, pad, pad), mode="reflect")
     return F.conv2d(padded, weight, groups=channels)
 
 
 def downsample(images: torch.Tensor, scale: int) -> torch.Tensor:
-    """Bilinear downsampling by an integer scale with half-pixel centres and no antialiasing."""
+    """Bilinear downsampling of NCHW images by an integer scale with half-pixel centres and no
+    antialiasing.
+
+    Raises:
+        FaigError: not NCHW images, a scale below 1, or images smaller than the scale.
+    """
+    check_images("downsample", images, channels=None)
+    check_number("scale", scale, 1, integer=True)
     height, width = images.shape[-2:]
+    if min(height, width) < scale:
+        raise FaigError(f"downsample x{scale} needs images of at least {scale}x{scale} pixels, "
+                        f"got shape {tuple(images.shape)}")
     return F.interpolate(images, size=(height // scale, width // scale), mode="bilinear",
                          align_corners=False, antialias=False)
 
@@ -87,9 +207,37 @@ def quantize(images: torch.Tensor) -> torch.Tensor:
     return images.mul(255).round().clamp(0, 255).div(255)
 
 
+def jpeg(images: torch.Tensor, quality: int) -> torch.Tensor:
+    """Each NCHW RGB image through an 8-bit JPEG encode/decode round trip (Pillow's libjpeg, 4:2:0
+    chroma subsampling, its default for these qualities), as saving and reading a real file does.
+
+    Raises:
+        FaigError: not NCHW RGB images, or a quality outside 1..100.
+    """
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    check_images("jpeg", images)
+    check_number("quality", quality, 1, 100, integer=True)
+    decoded = []
+    for image in quantize(images).mul(255).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy():
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, format="JPEG", quality=int(quality))
+        buffer.seek(0)
+        decoded.append(torch.from_numpy(np.asarray(Image.open(buffer).convert("RGB")).copy()))
+    return torch.stack(decoded).permute(0, 3, 1, 2).float().div(255).to(images.device)
+
+
 def degrade(hr: torch.Tensor, degradation: Degradation,
             generator: torch.Generator | None = None) -> torch.Tensor:
-    """Eq. 1 for a batch of HR images (NCHW, [0, 1]) under one fixed degradation."""
+    """Eq. 1 for a batch of HR images (NCHW, [0, 1]) under one fixed degradation.
+
+    Raises:
+        FaigError: ``hr`` is not NCHW images large enough for the blur and the scale.
+    """
+    check_images("degrade", hr, channels=None)
     images = hr
     if degradation.blur_sigma is not None:
         images = blur(images, degradation.blur_sigma, degradation.kernel_size)
@@ -97,21 +245,31 @@ def degrade(hr: torch.Tensor, degradation: Degradation,
     if degradation.noise_sigma is not None:
         noise = torch.randn(images.shape, generator=generator, dtype=images.dtype)
         images = images + degradation.noise_sigma * noise.to(images.device)
-    return quantize(images)
+    images = quantize(images)
+    return images if degradation.jpeg_quality is None else jpeg(images, degradation.jpeg_quality)
 
 
 def sample_degradations(sampler: DegradationSampler, count: int,
                         generator: torch.Generator) -> list[Degradation]:
-    """Draw one degradation per training sample: blur and noise each independently (Sec. 5.1)."""
+    """Draw one degradation per training sample: blur and noise each independently (Sec. 5.1), and
+    JPEG likewise when ``jpeg_prob`` > 0 (its draws come after the others, so a sampler without JPEG
+    draws exactly the random numbers it always did)."""
     draws = torch.rand(count, 2, generator=generator)
     blur_pick = torch.randint(len(sampler.blur_sigmas), (count,), generator=generator)
     noise_pick = torch.randint(len(sampler.noise_sigmas), (count,), generator=generator)
+    qualities: list[int | None] = [None] * count
+    if sampler.jpeg_prob > 0:
+        jpeg_draws = torch.rand(count, generator=generator)
+        jpeg_pick = torch.randint(len(sampler.jpeg_qualities), (count,), generator=generator)
+        qualities = [sampler.jpeg_qualities[int(jpeg_pick[i])] if jpeg_draws[i] < sampler.jpeg_prob else None
+                     for i in range(count)]
     return [
         Degradation(
             scale=sampler.scale,
             blur_sigma=sampler.blur_sigmas[int(blur_pick[i])] if draws[i, 0] < sampler.blur_prob else None,
             noise_sigma=sampler.noise_sigmas[int(noise_pick[i])] if draws[i, 1] < sampler.noise_prob else None,
             kernel_size=sampler.kernel_size,
+            jpeg_quality=qualities[i],
         )
         for i in range(count)
     ]
@@ -119,7 +277,14 @@ def sample_degradations(sampler: DegradationSampler, count: int,
 
 def degrade_batch(hr: torch.Tensor, degradations: list[Degradation],
                   generator: torch.Generator) -> torch.Tensor:
-    """Eq. 1 applied per sample, each with its own degradation (training batches)."""
+    """Eq. 1 applied per sample, each with its own degradation (training batches).
+
+    Raises:
+        FaigError: ``hr`` is not NCHW images, or there is not one degradation per image.
+    """
+    check_images("degrade_batch", hr, channels=None)
+    if len(degradations) != hr.shape[0]:
+        raise FaigError(f"degrade_batch needs one degradation per image: {len(degradations)} for {hr.shape[0]}")
     return torch.cat([degrade(hr[i : i + 1], d, generator) for i, d in enumerate(degradations)])
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from faig.checks import check_images
 from faig.errors import FaigError
 from faig.files import atomic_path
 
@@ -45,12 +46,15 @@ def array_to_tensor(array: np.ndarray) -> torch.Tensor:
 
 
 def tensor_to_uint8(image: torch.Tensor) -> np.ndarray:
-    """1x3xHxW or 3xHxW tensor in [0, 1] -> HxWx3 uint8, rounded as the paper's PNGs are."""
-    if image.dim() == 4:
-        if image.shape[0] != 1:
-            raise ValueError("expected a single image")
-        image = image[0]
-    array = image.detach().clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0)
+    """1x3xHxW or 3xHxW tensor in [0, 1] -> HxWx3 uint8, rounded as the paper's PNGs are.
+
+    Raises:
+        FaigError: anything but one 3-channel image.
+    """
+    if isinstance(image, torch.Tensor) and image.dim() == 3:
+        image = image[None]
+    check_images("tensor_to_uint8", image, single=True)
+    array = image[0].detach().clamp(0, 1).mul(255).round().to(torch.uint8).permute(1, 2, 0)
     return array.cpu().numpy()
 
 
@@ -64,18 +68,28 @@ def read_image(path: str | os.PathLike) -> torch.Tensor:
     try:
         array = np.asarray(iio.imread(path))
     except Exception as error:  # imageio raises many types for corrupt files
-        raise FaigError(f"cannot read image {path}: {type(error).__name__}") from None
+        if isinstance(error, OSError) and error.errno is not None:
+            raise  # the file could not be opened (permission denied, ...): the CLI says so
+        raise FaigError(f"cannot read image {path}: not an image file, or a damaged one") from None
     if array.ndim == 4:  # animated or multi-page: first frame
         array = array[0]
     return array_to_tensor(array)
 
 
 def write_image(path: str | os.PathLike, image: torch.Tensor) -> None:
-    """Write a 1x3xHxW tensor as an 8-bit PNG (or the format the suffix names), atomically."""
+    """Write a 1x3xHxW tensor as an 8-bit PNG (or the format the suffix names), atomically.
+
+    Raises:
+        FaigError: anything but one 3-channel image, or a file name whose suffix is no image format.
+    """
     import imageio.v3 as iio
 
+    check_images("write_image", image, single=True)
+    suffix = Path(path).suffix
+    if suffix and suffix.lower() not in IMAGE_SUFFIXES:
+        raise FaigError(f"cannot write image {path}: the suffix must be one of {', '.join(IMAGE_SUFFIXES)}")
     with atomic_path(path) as tmp:
-        iio.imwrite(tmp, tensor_to_uint8(image), extension=Path(path).suffix or ".png")
+        iio.imwrite(tmp, tensor_to_uint8(image), extension=suffix or ".png")
 
 
 def mod_crop(image: torch.Tensor, multiple: int) -> torch.Tensor:

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import torch
 
+from faig.checks import check_number
 from faig.data.degradations import VARIANTS, Degradation, degrade_image, variant
 from faig.data.images import read_image, write_image
 from faig.data.splits import GT_FOLDER, NamedImage
+from faig.errors import FaigError
+from faig.files import check_writable_dir
 
 
 @dataclass(frozen=True)
@@ -24,12 +27,15 @@ class Pair:
 
 
 def variant_folder(degradation: Degradation) -> str:
-    """The official folder name of a degradation, e.g. ``Blur2_LRbicx2_noise0.1``."""
+    """The official folder name of a degradation, e.g. ``Blur2_LRbicx2_noise0.1`` (JPEG, beyond the
+    official code, in its style: ``LRbicx2_jpeg30``)."""
     name = f"LRbicx{degradation.scale}"
     if degradation.blur_sigma is not None:
         name = f"Blur{degradation.blur_sigma:g}_{name}"
     if degradation.noise_sigma is not None:
         name = f"{name}_noise{degradation.noise_sigma:g}"
+    if degradation.jpeg_quality is not None:
+        name = f"{name}_jpeg{degradation.jpeg_quality}"
     return name
 
 
@@ -49,15 +55,41 @@ def degraded_pairs(images: list[NamedImage], degradation: Degradation, seed: int
     return pairs
 
 
+def check_layout_options(out_dir: str | os.PathLike, scale: int = 2, blur_sigma: float = 2.0,
+                         noise_sigma: float = 0.1, seed: int = 0, variants: tuple[str, ...] = VARIANTS) -> None:
+    """Refuse, before any image is loaded or written, what ``faig data`` cannot write.
+
+    Raises:
+        FaigError: naming the option, e.g. "--blur-sigma must be a finite number > 0, got 0.0", or
+            an output folder that is a file or not writable.
+    """
+    check_number("--scale", scale, 1, integer=True)
+    check_number("--blur-sigma", blur_sigma, 0, open_low=True)
+    check_number("--noise-sigma", noise_sigma, 0)
+    check_number("--seed", seed, integer=True)
+    if not variants:
+        raise FaigError("--variants names no variant")
+    for name in variants:
+        variant(name, scale, blur_sigma, noise_sigma)
+    check_writable_dir(out_dir)
+
+
 def write_layout(images: list[NamedImage], out_dir: str | os.PathLike, scale: int = 2,
-                 blur_sigma: float = 2.0, noise_sigma: float = 0.1, seed: int = 0) -> dict[str, int]:
-    """Write the HR set and its four evaluation variants as PNG folders; return files per folder."""
+                 blur_sigma: float = 2.0, noise_sigma: float = 0.1, seed: int = 0,
+                 variants: tuple[str, ...] = VARIANTS) -> dict[str, int]:
+    """Write the HR set and its variants (by default the paper's four) as PNG folders; return files
+    per folder.
+
+    Raises:
+        FaigError: a bad option or output folder (:func:`check_layout_options`), before any writing.
+    """
+    check_layout_options(out_dir, scale, blur_sigma, noise_sigma, seed, variants)
     out_dir = Path(out_dir)
     counts = {GT_FOLDER: 0}
     for image in images:
         write_image(out_dir / GT_FOLDER / f"{image.name}.png", image.hr)
         counts[GT_FOLDER] += 1
-    for name in VARIANTS:
+    for name in variants:
         degradation = variant(name, scale, blur_sigma, noise_sigma)
         folder = variant_folder(degradation)
         for pair in degraded_pairs(images, degradation, seed):

@@ -57,7 +57,7 @@ def tiles(image: torch.Tensor, name: str, count: int, size: int = TILE) -> list[
     rows, cols = image.shape[-2] // size, image.shape[-1] // size
     grid = [(r, c) for r in range(rows) for c in range(cols)]
     if count > len(grid):
-        raise ValueError(f"{name} has only {len(grid)} tiles of {size}px")
+        raise FaigError(f"{name} has only {len(grid)} tiles of {size}px, not {count}")
     picks = np.linspace(0, len(grid) - 1, count).round().astype(int)
     return [
         NamedImage(f"{name}_r{r}c{c}", image[..., r * size:(r + 1) * size, c * size:(c + 1) * size].contiguous())

@@ -10,7 +10,8 @@ from torch import nn
 
 from faig.attribution.filters import State
 from faig.data.degradations import quantize
-from faig.evaluate import model_device
+from faig.devices import model_device
+from faig.errors import FaigError
 
 
 def state_of(model: nn.Module) -> State:
@@ -48,5 +49,5 @@ def outputs(model: nn.Module, lrs: list[torch.Tensor], state: State | None = Non
 def mean_std(values: list[float]) -> dict[str, float]:
     """Mean and sample standard deviation (0 for a single value)."""
     if not values:
-        raise ValueError("no values to summarise")
+        raise FaigError("no values to summarise")
     return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}

@@ -2,23 +2,39 @@
 
 θ_λ = θ̄ + λ(θ − θ̄) on the chosen filters and θ everywhere else (as the official
 filter-modulation script does, λ from 0 to 1.5): λ = 0 turns the chosen function off (those filters
-are the baseline's), λ = 1 is the target, λ > 1 extrapolates past it.
+are the baseline's), λ = 1 is the target, λ > 1 extrapolates past it. :func:`modulate_image` is
+``faig modulate``: the same on a user's image, with the filters from an index file or found (and
+cached) on the embedded ``discover`` split.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import statistics
+from pathlib import Path
 
 import torch
 from torch import nn
 
-from faig.attribution.filters import FilterIndex, State, interpolate
+from faig.attribution.api import attribute
+from faig.attribution.filters import FilterIndex, State, interpolate, read_index_file
+from faig.cache import DiskCache, file_key, settings_key
+from faig.data.images import read_image, write_image
 from faig.data.layout import Pair
+from faig.data.splits import load_images
+from faig.errors import FaigError
 from faig.experiments.common import outputs, runner, state_of
+from faig.experiments.masking import MAIN_PERCENT
 from faig.experiments.metrics import gradient_energy
+from faig.files import check_writable_file
 from faig.metrics import psnr
+from faig.models.checkpoints import load_pair
+from faig.models.registry import preset_weights
+from faig.names import DEGRADATIONS
 
 PAPER_LAMBDAS: tuple[float, ...] = tuple(round(0.1 * step, 1) for step in range(16))  # 0, 0.1, ..., 1.5
+QUADRATURE = "gausslegendre"  # the rule ``faig modulate`` finds its filters with
 
 
 def modulated_state(baseline: State, target: State, index: FilterIndex, selection: torch.Tensor,
@@ -47,3 +63,80 @@ def modulation_curve(baseline: nn.Module, target: nn.Module, selection: torch.Te
              "psnr": statistics.fmean(psnr(o, pair.hr, scale) for o, pair in zip(images, pairs)),
              "gradient_energy": statistics.fmean(float(gradient_energy(o)) for o in images)}
             for strength, images in results.items()]
+
+
+def default_cache_dir() -> Path:
+    """Where ``faig modulate`` keeps the rankings it computes: ``$XDG_CACHE_HOME/faig``, else
+    ``~/.cache/faig``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "faig"
+
+
+def discovered_rankings(baseline_path: str | os.PathLike, target_path: str | os.PathLike, baseline: nn.Module,
+                        target: nn.Module, scale: int, steps: int, seed: int, device: str | None,
+                        cache_dir: str | os.PathLike, progress: bool) -> dict[str, torch.Tensor]:
+    """FAIG's Eq. 7 rankings of every degradation on the embedded ``discover`` split, computed once
+    per pair of model files and attribution settings and kept in ``cache_dir/rankings/``."""
+    settings = {"models": file_key(baseline_path, target_path), "method": "faig", "split": "discover",
+                "degradations": DEGRADATIONS, "quadrature": QUADRATURE, "steps": steps, "seed": seed}
+
+    def compute() -> dict[str, torch.Tensor]:
+        images = load_images("discover", None, scale)
+        return attribute("faig", baseline, target, images, DEGRADATIONS, QUADRATURE, steps, device, progress=progress,
+                         seed=seed, scale=scale, label="FAIG attribution on the discover split").rankings
+
+    return DiskCache(Path(cache_dir) / "rankings").tensors(settings_key(settings), compute)
+
+
+def modulate_image(image: str | os.PathLike, degradation: str, strength: float, out: str | os.PathLike, *,
+                   preset: str = "embedded", arch: str = "srresnet", baseline: str | os.PathLike | None = None,
+                   target: str | os.PathLike | None = None, filters: str | os.PathLike | None = None,
+                   percent: float = MAIN_PERCENT, steps: int = 16, seed: int = 0, device: str | None = None,
+                   cache_dir: str | os.PathLike | None = None, progress: bool = True) -> Path:
+    """``faig modulate``: super-resolve a user's LR image with the target whose top ``percent`` %
+    filters for ``degradation`` are set to strength λ (θ̄ + λ(θ − θ̄) on them).
+
+    Args:
+        image: the LR image file.
+        degradation: whose filters to modulate (``blur`` or ``noise``).
+        strength: λ; 0 removes that restoration, 1 is the target, above 1 strengthens it.
+        out: the PNG to write.
+        preset, arch: the committed models to use, unless ``baseline`` and ``target`` name files.
+        filters: an official ``<degradation>_index.txt`` ranking (from ``faig reproduce`` or
+            ``faig attribute``), checked against the network; None: FAIG (Eq. 7) on the embedded
+            ``discover`` split, with ``steps`` nodes, cached in ``cache_dir`` (default
+            :func:`default_cache_dir`), so only the first call per model pair computes it.
+        percent: the share of filters modulated.
+        seed, device, progress: the attribution's noise seed, device and progress bar.
+
+    Returns:
+        The path written.
+
+    Raises:
+        FaigError: an unknown degradation, a λ that is not finite, a share outside (0, 100], one
+            model file without the other, an index file made for another network.
+
+    Example:
+        >>> modulate_image("photo.png", "noise", 0.5, "less_denoised.png")  # doctest: +SKIP
+    """
+    if degradation not in DEGRADATIONS:
+        raise FaigError(f"unknown degradation {degradation!r}; choose from {', '.join(DEGRADATIONS)}")
+    if not math.isfinite(strength):
+        raise FaigError(f"λ must be a finite number, not {strength}")
+    if not 0 < percent <= 100:
+        raise FaigError(f"the share of filters must be in (0, 100] %, not {percent}")
+    if (baseline is None) != (target is None):
+        raise FaigError("give both --baseline and --target, or neither (to use --preset)")
+    check_writable_file(out)
+    if baseline is None or target is None:
+        baseline, target = preset_weights(preset, arch, "baseline"), preset_weights(preset, arch, "target")
+    baseline_model, target_model, arch_config = load_pair(baseline, target)
+    lr = read_image(image)
+    index = FilterIndex.from_module(target_model)
+    if filters is not None:
+        ranking = read_index_file(filters, index)
+    else:
+        ranking = discovered_rankings(baseline, target, baseline_model, target_model, arch_config.scale, steps, seed,
+                                      device, cache_dir or default_cache_dir(), progress)[degradation]
+    output = modulated_outputs(baseline_model, target_model, index.selection(ranking, percent), [lr], (strength,))
+    write_image(out, output[strength][0])
+    return Path(out)

@@ -12,20 +12,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from faig.attribution.filters import FilterIndex
 from faig.data.degradations import VARIANTS
 from faig.data.layout import Pair
 from faig.errors import FaigError
 from faig.experiments.common import outputs, runner
+from faig.names import DEGRADATIONS
 
-DEGRADATIONS: tuple[str, ...] = ("blur", "noise")
 
-
-def own_filters(scores: torch.Tensor, percent: float) -> torch.Tensor:
+def own_filters(scores: torch.Tensor, index: FilterIndex, percent: float) -> torch.Tensor:
     """Each input's filter set: a boolean (n_images, total) mask of its top ``percent`` % filters by
-    absolute single-image score."""
-    count = round(scores.shape[1] * percent / 100)
+    absolute single-image score (Eq. 6, no elimination term); ``index`` numbers the scores' filters."""
+    count = index.top_count(percent)
     if count < 1:
-        raise FaigError(f"{percent}% of {scores.shape[1]} filters selects none")
+        raise FaigError(f"{percent}% of {index.total} filters selects none")
     sets = torch.zeros(scores.shape, dtype=torch.bool)
     sets.scatter_(1, scores.abs().topk(count, dim=1).indices, True)
     return sets

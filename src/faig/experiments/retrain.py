@@ -19,10 +19,9 @@ from faig.data.degradations import DegradationSampler
 from faig.errors import FaigError
 from faig.models.checkpoints import load_model
 from faig.models.registry import ArchConfig, build_model
+from faig.names import DEGRADATIONS
 from faig.training.config import TrainConfig
 from faig.training.trainer import checkpoint_path, train
-
-TASKS: tuple[str, ...] = ("blur", "noise")
 
 
 @dataclass(frozen=True)
@@ -41,8 +40,8 @@ class RetrainConfig:
 
 def task_sampler(task: str, scale: int) -> DegradationSampler:
     """Blur-only (deblurring task) or noise-only (denoising task) training data."""
-    if task not in TASKS:
-        raise FaigError(f"unknown re-training task {task!r}; choose from {', '.join(TASKS)}")
+    if task not in DEGRADATIONS:
+        raise FaigError(f"unknown re-training task {task!r}; choose from {', '.join(DEGRADATIONS)}")
     return DegradationSampler(scale=scale, blur_prob=float(task == "blur"), noise_prob=float(task == "noise"))
 
 
@@ -63,13 +62,14 @@ def retrain(init_weights: str | os.PathLike, arch: ArchConfig, task: str, select
             config: RetrainConfig, seed: int, out_dir: str | os.PathLike, name: str,
             device: str | None = None, progress: bool = False) -> nn.Module:
     """Re-train ``init_weights`` (the baseline) on ``task``, only the selected filters (all
-    parameters when ``selection`` is None), and return the network. A finished run's weights in
-    ``out_dir/<name>.safetensors`` are reused; an interrupted one resumes from its checkpoint."""
-    path = Path(out_dir) / f"{name}.safetensors"
-    if not path.is_file():
-        mask = None if selection is None else gradient_mask(FilterIndex.from_module(build_model(arch)), selection)
-        train(task_config(arch, task, config, seed), out_dir, init_weights,
-              resume=checkpoint_path(out_dir, name).is_file(), device=device,
-              progress=progress, gradient_mask=mask, name=name)
-    model, _ = load_model(path)
+    parameters when ``selection`` is None), and return the network.
+
+    The run writes ``out_dir/<name>.safetensors``; an interrupted one resumes from its checkpoint.
+    Finished runs are not looked up here: their callers cache what they measure on the network
+    (``faig reproduce`` keeps each run's per-image PSNRs in its step cache).
+    """
+    mask = None if selection is None else gradient_mask(FilterIndex.from_module(build_model(arch)), selection)
+    train(task_config(arch, task, config, seed), out_dir, init_weights, resume=checkpoint_path(out_dir, name).is_file(),
+          device=device, progress=progress, gradient_mask=mask, name=name)
+    model, _ = load_model(Path(out_dir) / f"{name}.safetensors")
     return model

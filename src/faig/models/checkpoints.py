@@ -9,16 +9,19 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import pickletools
+import warnings
+import zipfile
 from pathlib import Path
+from typing import IO
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file
 from torch import nn
 
 from faig.errors import FaigError
-from faig.files import atomic_path
+from faig.files import write_tensors
 from faig.models.registry import ArchConfig, build_model, infer_config
 
 PICKLE_SUFFIXES = (".pth", ".pt")
@@ -29,9 +32,7 @@ def save_weights(path: str | os.PathLike, model: nn.Module, config: ArchConfig,
     """Write a model's state dict as safetensors with its architecture in the header, atomically."""
     header = {"faig_arch": json.dumps(config.to_dict())}
     header.update({key: json.dumps(value) for key, value in (metadata or {}).items()})
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=header)
+    write_tensors(path, model.state_dict(), header)
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
@@ -42,21 +43,64 @@ def read_metadata(path: str | os.PathLike) -> dict:
         return {k: json.loads(v) for k, v in (handle.metadata() or {}).items()}
 
 
+def _imports_python_names(stream: IO[bytes]) -> bool:
+    """Whether ``stream`` holds complete pickles, one of which imports a Python name (a class or a
+    function); damaged or non-pickle bytes give False."""
+    try:
+        while True:
+            names = [op.name for op, _, _ in pickletools.genops(stream)]  # one whole pickle, or an error
+            if {"GLOBAL", "STACK_GLOBAL", "INST"} & set(names):
+                return True
+    except Exception:  # the end of the pickles, or bytes that are none: pickletools raises several types
+        return False
+
+
+def _holds_objects(path: Path) -> bool:
+    """Whether a file that ``weights_only`` refused is a well-formed pickle of Python objects (PyTorch's
+    zip format, its legacy format or a bare pickle), rather than a damaged file."""
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                pickles = [name for name in archive.namelist() if name.endswith("data.pkl")]
+                return bool(pickles) and _imports_python_names(archive.open(pickles[0]))
+        with path.open("rb") as stream:
+            return _imports_python_names(stream)
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def _load_pickle(path: Path) -> object:
+    """``torch.load`` with ``weights_only=True``: plain containers of tensors and numbers only (torch's
+    warnings about odd pickles are silenced: the error below says what matters, in one line).
+
+    Raises:
+        FaigError: the file holds other Python objects (which are never run), or is damaged.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except OSError:
+        raise
+    except Exception as error:  # torch raises many types for damaged files
+        if isinstance(error, pickle.UnpicklingError) and _holds_objects(path):
+            raise FaigError(f"{path} holds pickled Python objects; faig loads tensors only (weights_only) "
+                            "and will not run them") from None
+        raise FaigError(f"cannot read checkpoint {path}: not a PyTorch checkpoint, or a damaged one") from None
+
+
 def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Tensors of a safetensors file or of a BasicSR checkpoint (``params_ema`` preferred, then
-    ``params``), never unpickling arbitrary objects."""
+    ``params``), never unpickling arbitrary objects.
+
+    Raises:
+        FaigError: the file is missing, damaged, holds Python objects or holds no tensors.
+    """
     path = Path(path)
     if not path.is_file():
         raise FaigError(f"checkpoint not found: {path}")
     if path.suffix in PICKLE_SUFFIXES:
-        try:
-            content = torch.load(path, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as error:
-            if "allowed global" in str(error) or "Unsupported global" in str(error):
-                raise FaigError(f"refusing {path}: it holds pickled objects that are not plain tensors") from None
-            raise FaigError(f"cannot read checkpoint {path}: not a PyTorch checkpoint") from None
-        except Exception as error:
-            raise FaigError(f"cannot read checkpoint {path}: {type(error).__name__}") from None
+        content = _load_pickle(path)
         for key in ("params_ema", "params"):
             if isinstance(content, dict) and key in content:
                 content = content[key]
@@ -64,8 +108,8 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     else:
         try:
             content = load_file(str(path))
-        except (SafetensorError, OSError, ValueError) as error:
-            raise FaigError(f"cannot read checkpoint {path}: {error}") from None
+        except (SafetensorError, ValueError):
+            raise FaigError(f"cannot read checkpoint {path}: not a safetensors file, or a damaged one") from None
     if not isinstance(content, dict) or not content or not all(isinstance(v, torch.Tensor) for v in content.values()):
         raise FaigError(f"{path} holds no state dict of tensors")
     return content

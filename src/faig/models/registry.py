@@ -1,4 +1,11 @@
-"""Architecture facts in one place: names, paper and embedded widths, and building a network.
+"""Architectures by name (BasicSR's registry pattern), the presets' widths, and building a network.
+
+Each network file in ``faig/models/`` decorates its class with ``@ARCH_REGISTRY.register()``; the
+class names itself (``arch``), lists the scales it supports, builds itself from an
+:class:`ArchConfig` and recognises its own state dicts (:meth:`config_of`), so adding a network is
+one new file here. The modules of this package are imported once, below, so that every class is
+registered before a name is looked up. A network joins a preset (``embedded``, ``paper``) by a line
+in :data:`PRESET_ARCHS`, where every preset width lives.
 
 ``width``/``depth`` mean num_feat/num_block for srresnet and num_feat/number of body convolutions
 for srcnn_style; ``first_width`` is srcnn_style's first convolution's width.
@@ -6,18 +13,17 @@ for srcnn_style; ``first_width`` is srcnn_style's first convolution's width.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from dataclasses import asdict, dataclass
+from typing import Callable, ClassVar, Protocol, TypeVar
 
 import torch
 from torch import nn
 
 from faig.errors import FaigError
-from faig.models.srcnn_style import SRCNNStyle
-from faig.models.srresnet import MSRResNet
-
-ARCHS: tuple[str, ...] = ("srresnet", "srcnn_style")
 
 
 @dataclass(frozen=True)
@@ -34,61 +40,142 @@ class ArchConfig:
         return asdict(self)
 
 
-PAPER_ARCHS: dict[str, ArchConfig] = {
-    "srresnet": ArchConfig("srresnet", 2, width=64, depth=16),
-    "srcnn_style": ArchConfig("srcnn_style", 2, width=128, depth=4, first_width=64),
+class Architecture(Protocol):
+    """What a registered network class provides."""
+
+    arch: ClassVar[str]  # the name users type (``--arch``) and checkpoints record
+    scales: ClassVar[tuple[int, ...]]
+
+    @classmethod
+    def from_config(cls, config: ArchConfig) -> nn.Module: ...
+
+    @staticmethod
+    def config_of(state_dict: dict[str, torch.Tensor]) -> ArchConfig | None: ...
+
+
+T = TypeVar("T")
+
+
+class Registry:
+    """Names -> classes, filled by a class decorator (BasicSR's ``Registry``).
+
+    Example:
+        >>> registry = Registry("toy")
+        >>> @registry.register()
+        ... class Toy:
+        ...     arch = "toy"
+        >>> registry.get("toy") is Toy, registry.names()
+        (True, ('toy',))
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._classes: dict[str, type] = {}
+
+    def register(self) -> Callable[[type[T]], type[T]]:
+        """A decorator that records a class under its ``arch`` attribute."""
+
+        def add(cls: type[T]) -> type[T]:
+            name = cls.arch  # type: ignore[attr-defined]
+            if name in self._classes:
+                raise ValueError(f"{self.kind} {name!r} is registered twice")
+            self._classes[name] = cls
+            return cls
+
+        return add
+
+    def get(self, name: str) -> type:
+        """The class registered as ``name``; a one-line FaigError for an unknown one."""
+        if name not in self._classes:
+            raise FaigError(f"unknown {self.kind} {name!r}; choose from {', '.join(self.names())}")
+        return self._classes[name]
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(sorted(self._classes))
+
+
+ARCH_REGISTRY = Registry("architecture")
+
+# The presets' networks, in the order reports list them: the paper's widths (Sec. 5.1, the official
+# configs) and the embedded ones, small enough to train on a 2-core CPU.
+PRESET_ARCHS: dict[str, dict[str, ArchConfig]] = {
+    "embedded": {"srresnet": ArchConfig("srresnet", 2, width=32, depth=8),
+                 "srcnn_style": ArchConfig("srcnn_style", 2, width=64, depth=4, first_width=32)},
+    "paper": {"srresnet": ArchConfig("srresnet", 2, width=64, depth=16),
+              "srcnn_style": ArchConfig("srcnn_style", 2, width=128, depth=4, first_width=64)},
 }
-
-
-PRESETS: tuple[str, ...] = ("embedded", "paper")
+PRESETS: tuple[str, ...] = tuple(PRESET_ARCHS)
 
 
 def check_preset(preset: str) -> str:
+    """``preset`` itself when it names a preset; a one-line FaigError otherwise."""
     if preset not in PRESETS:
         raise FaigError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
     return preset
 
 
 def check_arch(arch: str) -> str:
-    if arch not in ARCHS:
-        raise FaigError(f"unknown architecture {arch!r}; choose from {', '.join(ARCHS)}")
+    """``arch`` itself when a network is registered under it; a one-line FaigError otherwise."""
+    ARCH_REGISTRY.get(arch)
     return arch
 
 
+def preset_archs(preset: str) -> tuple[str, ...]:
+    """The architectures a preset has, in report order.
+
+    Example:
+        >>> preset_archs("embedded")
+        ('srresnet', 'srcnn_style')
+    """
+    return tuple(PRESET_ARCHS[check_preset(preset)])
+
+
+def preset_arch(preset: str, arch: str, scale: int = 2) -> ArchConfig:
+    """A preset's widths for one architecture, at ``scale``.
+
+    Example:
+        >>> preset_arch("paper", "srresnet", scale=4)
+        ArchConfig(arch='srresnet', scale=4, width=64, depth=16, first_width=64)
+    """
+    if check_arch(arch) not in preset_archs(preset):
+        raise FaigError(f"preset {preset!r} has no {arch}; it has {', '.join(preset_archs(preset))}")
+    return replace(PRESET_ARCHS[preset][arch], scale=scale)
+
+
 def build_model(config: ArchConfig) -> nn.Module:
-    """A freshly initialised network (BasicSR's initialisation for srresnet, Kaiming fan-out for
-    srcnn_style)."""
-    check_arch(config.arch)
-    if config.scale not in (2, 3, 4):
-        raise FaigError(f"scale must be 2, 3 or 4, not {config.scale}")
-    if config.arch == "srresnet":
-        return MSRResNet(num_feat=config.width, num_block=config.depth, upscale=config.scale)
-    return SRCNNStyle(first_feat=config.first_width, num_feat=config.width, num_body=config.depth,
-                      upscale=config.scale)
+    """A freshly initialised network of the registered architecture ``config.arch``.
+
+    Example:
+        >>> build_model(ArchConfig("srresnet", 2, width=4, depth=1))(torch.zeros(1, 3, 5, 5)).shape
+        torch.Size([1, 3, 10, 10])
+    """
+    network = ARCH_REGISTRY.get(config.arch)
+    if config.scale not in network.scales:
+        raise FaigError(f"scale must be one of {', '.join(map(str, network.scales))} for {config.arch}, "
+                        f"not {config.scale}")
+    return network.from_config(config)
+
+
+def numbered(state_dict: dict[str, torch.Tensor], pattern: str) -> list[int]:
+    r"""The distinct numbers, sorted, in the keys that match ``pattern`` (a regular expression with one
+    ``(\d+)`` group): how a network's ``config_of`` counts its blocks.
+
+    Example:
+        >>> numbered({"body.0.w": 0, "body.2.w": 0, "head.w": 0}, r"body\.(\d+)\.w")
+        [0, 2]
+    """
+    return sorted({int(m.group(1)) for key in state_dict if (m := re.fullmatch(pattern, key))})
 
 
 def infer_config(state_dict: dict[str, torch.Tensor]) -> ArchConfig:
-    """Read the architecture, widths, depth and scale off a state dict's names and shapes, so the
-    paper's BasicSR checkpoints load without a config."""
-    if "conv_first.weight" in state_dict:
-        width = state_dict["conv_first.weight"].shape[0]
-        depth = len({m.group(1) for k in state_dict if (m := re.match(r"body\.(\d+)\.conv1\.weight$", k))})
-        if "upconv2.weight" in state_dict:
-            scale = 4
-        else:
-            scale = round((state_dict["upconv1.weight"].shape[0] / width) ** 0.5)
-        return ArchConfig("srresnet", scale, width=width, depth=depth)
-    convs = sorted((int(m.group(1)), state_dict[k]) for k in state_dict
-                   if (m := re.match(r"features\.(\d+)\.weight$", k)))
-    if not convs:
-        raise FaigError("unrecognised checkpoint: neither srresnet (conv_first) nor srcnn_style (features.N) keys")
-    first_width, width = convs[0][1].shape[0], convs[1][1].shape[0]
-    factors = [round((w.shape[0] / width) ** 0.5) for _, w in convs[2:] if w.shape[0] > width]
-    scale = 1
-    for factor in factors:
-        scale *= factor
-    depth = len(convs) - 4 - len(factors)
-    return ArchConfig("srcnn_style", scale, width=width, depth=depth, first_width=first_width)
+    """The architecture, widths, depth and scale of a state dict, read off its names and shapes by
+    the registered networks, so the paper's BasicSR checkpoints load without a config."""
+    for name in ARCH_REGISTRY.names():
+        config = ARCH_REGISTRY.get(name).config_of(state_dict)
+        if config is not None:
+            return config
+    raise FaigError(f"unrecognised checkpoint: its keys match no registered architecture "
+                    f"({', '.join(ARCH_REGISTRY.names())})")
 
 
 EMBEDDED_WEIGHTS = Path(__file__).parent / "weights" / "embedded"
@@ -103,3 +190,13 @@ def preset_weights(preset: str, arch: str, stage: str) -> Path:
     if not path.is_file():
         raise FaigError(f"embedded weights missing: {path} (run `faig train --preset embedded --arch {arch}`)")
     return path
+
+
+def _register_package_networks() -> None:
+    """Import every module of ``faig.models``: each network file registers itself on import."""
+    for module in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if module.name != __name__.rsplit(".", 1)[-1]:
+            importlib.import_module(f"{__package__}.{module.name}")
+
+
+_register_package_networks()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+
+from typing import ClassVar
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from faig.errors import FaigError
+from faig.models.registry import ARCH_REGISTRY, ArchConfig, numbered
 
 
 def scaled_kaiming_(modules: list[nn.Module], scale: float) -> None:
@@ -29,14 +35,18 @@ class ResidualBlockNoBN(nn.Module):
         return x + self.conv2(self.relu(self.conv1(x)))
 
 
+@ARCH_REGISTRY.register()
 class MSRResNet(nn.Module):
     """Residual blocks at LR, PixelShuffle upsampling, plus the bilinearly upsampled input."""
+
+    arch: ClassVar[str] = "srresnet"
+    scales: ClassVar[tuple[int, ...]] = (2, 3, 4)
 
     def __init__(self, num_in_ch: int = 3, num_out_ch: int = 3, num_feat: int = 64, num_block: int = 16,
                  upscale: int = 2) -> None:
         super().__init__()
         if upscale not in (2, 3, 4):
-            raise ValueError(f"srresnet supports scales 2, 3 and 4, not {upscale}")
+            raise FaigError(f"srresnet supports scales 2, 3 and 4, not {upscale}")
         self.upscale = upscale
         self.conv_first = nn.Conv2d(num_in_ch, num_feat, 3, 1, 1)
         self.body = nn.Sequential(*[ResidualBlockNoBN(num_feat) for _ in range(num_block)])
@@ -52,6 +62,21 @@ class MSRResNet(nn.Module):
         self.lrelu = nn.LeakyReLU(negative_slope=0.1, inplace=True)
         upconvs = [self.upconv1, self.upconv2] if upscale == 4 else [self.upconv1]
         scaled_kaiming_([self.conv_first, *upconvs, self.conv_hr, self.conv_last], 0.1)
+
+    @classmethod
+    def from_config(cls, config: ArchConfig) -> "MSRResNet":
+        """``width`` features, ``depth`` residual blocks."""
+        return cls(num_feat=config.width, num_block=config.depth, upscale=config.scale)
+
+    @staticmethod
+    def config_of(state_dict: dict[str, torch.Tensor]) -> ArchConfig | None:
+        """Width, depth and scale of a BasicSR ``MSRResNet`` state dict; None for another network's."""
+        if "conv_first.weight" not in state_dict or "upconv1.weight" not in state_dict:
+            return None
+        width = state_dict["conv_first.weight"].shape[0]
+        scale = 4 if "upconv2.weight" in state_dict else round((state_dict["upconv1.weight"].shape[0] / width) ** 0.5)
+        blocks = numbered(state_dict, r"body\.(\d+)\.conv1\.weight")
+        return ArchConfig("srresnet", scale, width=width, depth=len(blocks))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.body(self.lrelu(self.conv_first(x)))

@@ -18,9 +18,23 @@ class Paragraph:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """A table cell saying whether a finding holds: coloured in HTML, ``**NO**`` in Markdown."""
+
+    holds: bool
+
+    @property
+    def text(self) -> str:
+        return "holds" if self.holds else "NO"
+
+
+Cell = str | Verdict
+
+
+@dataclass(frozen=True)
 class Table:
     headers: list[str]
-    rows: list[list[str]]
+    rows: list[list[Cell]]
     caption: str = ""
 
 

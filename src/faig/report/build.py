@@ -4,30 +4,43 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TypeVar
 
-import torch
-
+from faig.names import input_label
 from faig.report import figures
-from faig.report.content import report_blocks
+from faig.report.content import mode_name, report_blocks
 from faig.report.html import write_html
 from faig.report.markdown import write_markdown
+from faig.reproduce.schema import Artifacts, Results
 
 TITLE = "FAIG: finding discriminative filters for specific degradations in blind SR — reproduction"
 FIGURES = "figures"
 
-# Example images (``<figure>/<row>/<column>`` in the run's artifacts) -> row and column labels.
-ROWS = {"blur_input": "blurry input", "noise_input": "noisy input", "blur": "blurry input", "noise": "noisy input"}
+# Example images' columns (``<figure>/<row>/<column>`` in the run's artifacts) -> their labels, in order.
 COLUMNS = {"input": "degraded input", "target": "target output", "mask blur": "1% deblurring filters masked",
            "mask noise": "1% denoising filters masked", "with_elimination": "masked, found with elimination",
            "without_elimination": "masked, found without elimination", "ground truth": "ground truth"}
+T = TypeVar("T")
 
 
-def image_rows(images: dict[str, torch.Tensor], figure: str) -> dict[str, dict[str, torch.Tensor]]:
-    """``images`` of one figure as ordered rows of labelled columns (inputs first, ground truth last)."""
-    rows: dict[str, dict[str, torch.Tensor]] = {}
-    for key in sorted(k for k in images if k.startswith(f"{figure}/")):
+def row_label(row: str) -> str:
+    """``blur_input`` or ``blur`` -> ``blurry input``."""
+    return input_label(row.removesuffix("_input"))
+
+
+def image_rows(values: dict[str, T], figure: str) -> dict[str, dict[str, T]]:
+    """``values`` of one figure (images, or their PSNRs) as ordered rows of labelled columns (inputs
+    first, λ by value, ground truth last).
+
+    Example:
+        >>> image_rows({"modulation/blur/λ=1": 1, "modulation/blur/input": 0, "masking/blur_input/input": 2},
+        ...            "modulation")
+        {'blurry input': {'degraded input': 0, 'λ=1': 1}}
+    """
+    rows: dict[str, dict[str, T]] = {}
+    for key in sorted(k for k in values if k.startswith(f"{figure}/")):
         _, row, column = key.split("/", 2)
-        rows.setdefault(ROWS.get(row, row), {})[column] = images[key]
+        rows.setdefault(row_label(row), {})[column] = values[key]
 
     def order(column: str) -> tuple[int, str]:
         ranks = list(COLUMNS)
@@ -38,39 +51,47 @@ def image_rows(images: dict[str, torch.Tensor], figure: str) -> dict[str, dict[s
     return {row: {COLUMNS.get(c, c): columns[c] for c in sorted(columns, key=order)} for row, columns in rows.items()}
 
 
-def arch_figures(results: dict, artifacts: dict, arch: str, folder: Path) -> dict[str, Path]:
+def arch_figures(results: Results, artifacts: Artifacts, arch: str, folder: Path) -> dict[str, Path]:
     """Every figure of one architecture, written into ``folder``; their names relative to it."""
-    images = artifacts["images"]
+    entry = results.arch(arch)
+
+    def grid(figure: str, title: str) -> Path:
+        return figures.image_grid(image_rows(artifacts.images, figure), image_rows(artifacts.psnrs, figure), title,
+                                  folder / f"{arch}_{figure}_images.png")
+
+    def thresholds(mode: str) -> dict[str, float]:
+        return {d: entry.prediction_for(mode, d)["threshold"] for d in artifacts.overlaps[mode]}
+
     made = {
-        "masking_curves": figures.masking_curves(results["masking"][arch], f"{arch}: masking discovered filters",
+        "masking_curves": figures.masking_curves(entry.masking, f"{arch}: masking discovered filters",
                                                  folder / f"{arch}_masking_curves.png"),
-        "masking_images": figures.image_grid(image_rows(images, "masking"), f"{arch}: masking 1% of the filters",
-                                             folder / f"{arch}_masking_images.png"),
-        "distribution": figures.layer_distribution(results["distribution"][arch], f"{arch}: top-1% filters per layer",
+        "masking_images": grid("masking", f"{arch}: masking 1% of the filters"),
+        "distribution": figures.layer_distribution(entry.distribution, f"{arch}: top-1% filters per layer",
                                                    folder / f"{arch}_distribution.png"),
-        "network": figures.network_drawing(artifacts["grids"], f"{arch}: discovered 1% filters",
+        "network": figures.network_drawing(artifacts.grids, f"{arch}: discovered 1% filters",
                                            folder / f"{arch}_network.png"),
-        "prediction": figures.prediction_overlaps(
-            artifacts["overlaps"]["standard"], {d: v["threshold"] for d, v in results["prediction"][arch].items()},
-            f"{arch}: overlap scores (Eq. 8)", folder / f"{arch}_prediction.png"),
+        "prediction": figures.prediction_overlaps(artifacts.overlaps["standard"], thresholds("standard"),
+                                                  f"{arch}: overlap scores (Eq. 8)", folder / f"{arch}_prediction.png"),
         "prediction_reference_free": figures.prediction_overlaps(
-            artifacts["overlaps"]["reference_free"],
-            {d: v["threshold"] for d, v in results["prediction_reference_free"][arch].items()},
+            artifacts.overlaps["reference_free"], thresholds("reference_free"),
             f"{arch}: overlap scores, reference-free", folder / f"{arch}_prediction_reference_free.png"),
-        "ablation_images": figures.image_grid(image_rows(images, "ablation"), f"{arch}: the elimination term",
-                                              folder / f"{arch}_ablation_images.png"),
-        "modulation_curves": figures.modulation_curves(results["modulation"][arch], f"{arch}: modulation",
+        "ablation_images": grid("ablation", f"{arch}: the elimination term"),
+        "modulation_curves": figures.modulation_curves(entry.modulation, f"{arch}: modulation",
                                                        folder / f"{arch}_modulation_curves.png"),
-        "modulation_images": figures.image_grid(image_rows(images, "modulation"), f"{arch}: θ_λ outputs",
-                                                folder / f"{arch}_modulation_images.png"),
+        "modulation_images": grid("modulation", f"{arch}: θ_λ outputs"),
     }
     return {name: path.relative_to(folder.parent) for name, path in made.items()}
 
 
-def write_report(results: dict, artifacts: dict, out_dir: str | os.PathLike) -> dict[str, Path]:
+def report_title(results: Results) -> str:
+    """The title, with the run's mode: ``... — reproduction (quick: a smoke test, not the paper's protocol)``."""
+    return f"{TITLE} ({mode_name(results)})"
+
+
+def write_report(results: Results, artifacts: dict[str, Artifacts], out_dir: str | os.PathLike) -> dict[str, Path]:
     """Figures into ``out_dir/figures/``, then ``report.html`` (figures inline) and ``report.md``."""
     out_dir = Path(out_dir)
     made = {arch: arch_figures(results, artifacts[arch], arch, out_dir / FIGURES) for arch in artifacts}
-    blocks = report_blocks(results, made, {arch: artifacts[arch]["densities"] for arch in artifacts})
-    return {"html": write_html(blocks, TITLE, out_dir / "report.html"),
-            "markdown": write_markdown(blocks, TITLE, out_dir / "report.md")}
+    blocks = report_blocks(results, made, {arch: artifacts[arch].densities for arch in artifacts})
+    return {"html": write_html(blocks, report_title(results), out_dir / "report.html"),
+            "markdown": write_markdown(blocks, report_title(results), out_dir / "report.md")}

@@ -1,25 +1,22 @@
-"""The report's text and tables, from results.json's data and the figures' paths; the paper's
-numbers (Table 2, Table 3, Sec. 5.3) beside ours."""
+"""The report's text and tables, from the typed results (:mod:`faig.reproduce.schema`) and the
+figures' paths; the paper's numbers (Table 2, Table 3, Sec. 5.3) beside ours."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from faig.report.blocks import Block, Figure, Heading, Paragraph, Table
-
-METHOD_NAMES = {"faig": "FAIG", "ig": "IG", "abs": "|θ − θ̄|", "random": "Random"}
-FUNCTIONS = {"blur": "deblurring", "noise": "denoising"}
-INPUT_NAMES = {"blur_input": "Blurry input", "noise_input": "Noisy input"}
-TASK_NAMES = {"blur": "Blurry (deblurring task)", "noise": "Noisy (denoising task)"}
+from faig.data.degradations import VARIANTS
+from faig.names import DEGRADATIONS, METHODS, function_label, input_label, method_label, task_label
+from faig.report.blocks import Block, Figure, Heading, Paragraph, Table, Verdict
+from faig.reproduce.findings import claim
+from faig.reproduce.schema import Results, Stat
 
 # The paper's SRResNet numbers on Set14 (Table 2: x 1e-3, mean ± std over three seeds; Table 3: dB).
 PAPER_TABLE2 = {
-    "1": {"blur_input": {"faig": "6.68 ± 0.63", "ig": "4.31 ± 1.54", "abs": "0.18 ± 0.13", "random": "0.07 ± 0.01"},
-          "noise_input": {"faig": "6.62 ± 0.54", "ig": "4.22 ± 0.44", "abs": "0.49 ± 0.10",
-                          "random": "0.04 ± 0.01"}},
-    "5": {"blur_input": {"faig": "7.53 ± 0.24", "ig": "6.41 ± 0.88", "abs": "2.16 ± 0.61", "random": "0.55 ± 0.32"},
-          "noise_input": {"faig": "16.28 ± 3.84", "ig": "8.01 ± 1.04", "abs": "3.25 ± 1.85",
-                          "random": "0.19 ± 0.05"}},
+    "1": {"blur": {"faig": "6.68 ± 0.63", "ig": "4.31 ± 1.54", "abs": "0.18 ± 0.13", "random": "0.07 ± 0.01"},
+          "noise": {"faig": "6.62 ± 0.54", "ig": "4.22 ± 0.44", "abs": "0.49 ± 0.10", "random": "0.04 ± 0.01"}},
+    "5": {"blur": {"faig": "7.53 ± 0.24", "ig": "6.41 ± 0.88", "abs": "2.16 ± 0.61", "random": "0.55 ± 0.32"},
+          "noise": {"faig": "16.28 ± 3.84", "ig": "8.01 ± 1.04", "abs": "3.25 ± 1.85", "random": "0.19 ± 0.05"}},
 }
 PAPER_TABLE3 = {
     "blur": ["29.203 ± 0.021", "27.889 ± 0.207", "26.389 ± 0.274", "26.444 ± 0.097", "26.691 ± 0.092",
@@ -30,7 +27,7 @@ PAPER_TABLE3 = {
 PAPER_PREDICTION = {"blur": {"threshold": 0.5, "accuracy": 0.96}, "noise": {"threshold": 0.6, "accuracy": 0.98}}
 
 
-def pm(entry: dict, digits: int = 2) -> str:
+def pm(entry: Stat, digits: int = 2) -> str:
     return f"{entry['mean']:.{digits}f} ± {entry['std']:.{digits}f}"
 
 
@@ -39,23 +36,52 @@ def spread_text(kind: str) -> str:
         else "the standard deviation over the images (one seed)"
 
 
-def overview(results: dict) -> list[Block]:
-    config = results["config"]
+def mode_name(results: Results) -> str:
+    """``quick: a smoke test, not the paper's protocol`` or ``full: the paper's protocol``."""
+    return "quick: a smoke test, not the paper's protocol" if results.quick else \
+        "full: the paper's protocol at this project's scale"
+
+
+def mode_text(results: Results) -> str:
+    """What the run's mode means for its verdicts."""
+    config, retrain = results.config, results.config["retrain"]
+    budget = (f"{config['discover_images'] or 'all'} discover images, {config['steps']} quadrature nodes, "
+              f"{retrain['steps']} re-training steps (batch {retrain['batch_size']}), {config['seeds']} "
+              f"seed{'s' if config['seeds'] > 1 else ''}")
+    if results.quick:
+        return (f"Mode: quick, a smoke test, not the paper's protocol ({budget}). It shows that every step runs "
+                f"and writes its results; its verdicts neither confirm nor refute the paper. "
+                f"`faig reproduce` without `--quick` runs the full protocol.")
+    return (f"Mode: full, the paper's protocol at this project's scale ({budget}); the verdicts below judge the "
+            f"paper's claims on these models.")
+
+
+def headline(results: Results) -> Heading:
+    """``8 of 22 findings hold (srresnet: 4 of 11, srcnn_style: 4 of 11)``."""
+    per_arch = [f"{arch}: {sum(f['holds'] for f in results.findings if f['arch'] == arch)} of "
+                f"{sum(f['arch'] == arch for f in results.findings)}" for arch in results.archs]
+    return Heading(f"{results.holding()} of {len(results.findings)} findings hold ({', '.join(per_arch)})")
+
+
+def overview(results: Results) -> list[Block]:
+    config = results.config
     retrain = config["retrain"]
     trained = [arch for arch, flag in config["models_trained_here"].items() if flag]
     models = (f"trained in this run ({', '.join(trained)}), one pair per seed" if trained
               else "the preset's committed weights, the same for every seed")
-    blocks: list[Block] = [
-        Paragraph(f"Preset `{config['preset']}`, architectures {', '.join(config['archs'])}"
-                  f"{' (quick run: fewer images, steps and percentages, one seed)' if config['quick'] else ''}. "
-                  f"Models: {models}. Rerun with `{config['command']}`."),
+    return [
+        Paragraph(f"Preset `{config['preset']}`, architectures {', '.join(config['archs'])}. Models: {models}. "
+                  f"Rerun with `{config['command']}`."),
         Paragraph(f"Seeds: {config['seeds']} for model scores, attribution, masking, ablation, modulation and "
                   f"filter distribution; {config['retrain_seeds']} for re-training; {config['prediction_seeds']} "
                   f"for degradation prediction. A seed changes every random choice: the noise of the degraded "
                   f"inputs, the random baseline's filters, the re-training runs' data and initial order, and the "
                   f"training itself when the run trains the models."),
-        Paragraph(f"What ± means: masking and ablation: {spread_text(results['spread']['masking'])}; "
-                  f"re-training: {spread_text(results['spread']['retrain'])}."),
+        Paragraph(f"What ± means: masking and ablation: {spread_text(results.spread['masking'])}; "
+                  f"re-training (Table 3): {spread_text(results.spread['retrain'])}, which swamps the 0.03-0.2 dB "
+                  f"differences between re-training runs, so the re-training finding is judged with the paired "
+                  f"per-image difference between the two runs (same images, task and seed) and states its spread; "
+                  f"prediction: the binomial standard error of an accuracy."),
         Paragraph(f"Budget: attribution uses {config['quadrature']} quadrature with {config['steps']} nodes "
                   f"(the paper: 100 left-Riemann steps), prediction {config['prediction_steps']} nodes per input; "
                   f"every re-training run takes {retrain['steps']} steps (batch {retrain['batch_size']}, "
@@ -63,88 +89,121 @@ def overview(results: dict) -> list[Block]:
                   f"reports three seeds. `--retrain-steps N`, `--retrain-seeds 3` and `--prediction-seeds 3` "
                   f"restore the full protocol at a proportional cost (see the timing table)."),
     ]
-    return blocks
 
 
-def findings_table(results: dict) -> Table:
-    rows = [[c["arch"], c["claim"], c["measured"], "yes" if c["holds"] else "NO"] for c in results["findings"]]
-    return Table(["arch", "expectation", "measured", "holds"], rows, "What the embedded default should show")
+def findings_table(results: Results) -> Table:
+    rows = [[f["arch"], f["claim"], claim(f["key"]).section, f["measured"], f["spread"], Verdict(f["holds"])]
+            for f in results.findings]
+    caption = (f"Findings of this quick run (a smoke test, not the paper's protocol): {results.holding()} of "
+               f"{len(results.findings)} hold" if results.quick else
+               f"Findings: the paper's claims on these models, {results.holding()} of {len(results.findings)} hold")
+    return Table(["arch", "expectation", "paper", "measured", "spread behind it", "verdict"], rows, caption)
 
 
-def models_table(results: dict) -> Table:
-    variants = ["clean", "blur", "noise", "blur+noise"]
-    first = next(iter(results["models"]))
-    rows = [[name] + [f"{scores[v]['psnr']:.2f}" for v in variants]
-            for name, scores in [("bicubic", results["models"][first]["bicubic"])]
-            + [(f"{arch} {stage}", results["models"][arch][stage])
-               for arch in results["models"] for stage in ("baseline", "target")]]
-    return Table(["model"] + variants, rows, "PSNR (dB) on the test split")
+def models_table(results: Results) -> Table:
+    first = next(iter(results.archs.values()))
+    rows = [["bicubic"] + [f"{first.psnr('bicubic', v):.2f}" for v in VARIANTS]]
+    rows += [[f"{arch} {stage}"] + [f"{entry.psnr(stage, v):.2f}" for v in VARIANTS]
+             for arch, entry in results.archs.items() for stage in ("baseline", "target")]
+    return Table(["model", *VARIANTS], rows, "PSNR (dB) on the test split")
 
 
-def table2(results: dict, arch: str) -> Table:
-    percents = [f"{p:g}" for p in results["config"]["table_percents"]]
-    masking = results["masking"][arch]
-    headers = ["input"] + [f"{METHOD_NAMES[m]} {p}%" for p in percents for m in METHOD_NAMES]
+def table2(results: Results, arch: str) -> Table:
+    entry = results.arch(arch)
+    percents = [p for p in results.config["table_percents"] if entry.has_percent(p)]
+    headers = ["input"] + [f"{method_label(m)} {p:g}%" for p in percents for m in METHODS]
     rows = []
-    for kind, name in INPUT_NAMES.items():
-        own = kind.split("_")[0]
-        rows.append([f"{name} (ours)"] + [pm(masking[m][own][p][kind]) if p in masking[m][own] else "–"
-                                          for p in percents for m in METHOD_NAMES])
+    for d in DEGRADATIONS:
+        name = input_label(d).capitalize()
+        rows.append([f"{name} (ours)"] + [pm(entry.drop(m, d, on=d, percent=p)) for p in percents for m in METHODS])
         if arch == "srresnet":
-            rows.append([f"{name} (paper)"] + [PAPER_TABLE2.get(p, {}).get(kind, {}).get(m, "–")
-                                               for p in percents for m in METHOD_NAMES])
+            rows.append([f"{name} (paper)"] + [PAPER_TABLE2.get(f"{p:g}", {}).get(d, {}).get(m, "–")
+                                               for p in percents for m in METHODS])
     return Table(headers, rows, f"Table 2, {arch}: gradient MSE (×10⁻³) after masking the input's own filters "
                                 f"(deblurring filters for blurry inputs, denoising filters for noisy ones)")
 
 
-def cross_table(results: dict, arch: str) -> Table:
-    masking = results["masking"][arch]
-    rows = [[f"{METHOD_NAMES[m]}, {FUNCTIONS[d]} filters"] + [pm(masking[m][d]["1"][k]) for k in INPUT_NAMES]
-            for m in METHOD_NAMES for d in FUNCTIONS]
-    return Table(["masked 1%"] + list(INPUT_NAMES.values()), rows,
+def cross_table(results: Results, arch: str) -> Table:
+    entry = results.arch(arch)
+    rows = [[f"{method_label(m)}, {function_label(d)} filters"] + [pm(entry.drop(m, d, on=o)) for o in DEGRADATIONS]
+            for m in METHODS for d in DEGRADATIONS]
+    return Table(["masked 1%"] + [input_label(d).capitalize() for d in DEGRADATIONS], rows,
                  f"{arch}: each filter set on both inputs (×10⁻³): discriminative filters hurt their own "
                  f"input only")
 
 
-def table3(results: dict, arch: str) -> Table:
-    retrain = results["retrain"][arch]
-    headers = ["task", "upper bound"] + [f"{METHOD_NAMES[m]}, {FUNCTIONS[d]} filters" for d in FUNCTIONS
-                                         for m in METHOD_NAMES]
+def table3(results: Results, arch: str) -> Table:
+    entry = results.arch(arch)
+    headers = ["task", "upper bound"] + [f"{method_label(m)}, {function_label(d)} filters" for d in DEGRADATIONS
+                                         for m in METHODS]
     rows = []
-    for task in FUNCTIONS:
-        upper = retrain["upper_bound"][task]
-        rows.append([f"{TASK_NAMES[task]} (ours)", f"{upper['psnr']:.3f} ± {upper['std']:.3f}"]
-                    + [pm(retrain[m][d][task], 3) for d in FUNCTIONS for m in METHOD_NAMES])
+    for task in DEGRADATIONS:
+        upper = entry.upper_bound(task)
+        rows.append([f"{task_label(task)} (ours)", f"{upper['psnr']:.3f} ± {upper['std']:.3f}"]
+                    + [pm(entry.retrained(m, d, task), 3) for d in DEGRADATIONS for m in METHODS])
         if arch == "srresnet":
-            rows.append([f"{TASK_NAMES[task]} (paper)"] + PAPER_TABLE3[task])
+            rows.append([f"{task_label(task)} (paper)"] + PAPER_TABLE3[task])
     return Table(headers, rows, f"Table 3, {arch}: test PSNR (dB) after re-training only 1% filters of the baseline")
 
 
-def distribution_table(results: dict, arch: str, densities: dict) -> Table:
-    shares = results["distribution"][arch]
-    layers = list(shares["blur"])
-    rows = [[layer] + [f"{100 * shares[d][layer]:.1f}% ({100 * densities[d][layer]:.2f}%)" for d in FUNCTIONS]
+def gain_table(results: Results, arch: str) -> Table:
+    entry = results.arch(arch)
+    methods = [m for m in METHODS if m != "random"]
+    rows = [[task_label(task)] + [pm(entry.gain_over_random(m, d, task), 3) for d in DEGRADATIONS for m in methods]
+            for task in DEGRADATIONS]
+    return Table(["task"] + [f"{method_label(m)}, {function_label(d)} filters" for d in DEGRADATIONS for m in methods],
+                 rows, f"{arch}: gain over re-training random filters of the same set (dB), paired per test image "
+                       f"({spread_text(results.spread['retrain']).replace('the standard deviation', '±')})")
+
+
+def upper_bound_notes(results: Results) -> list[Block]:
+    """A sentence for each architecture whose upper bound (re-training every parameter) lies below a
+    1% run, which happens when the runs are too short for a whole network to relearn a task."""
+    steps = results.config["retrain"]["steps"]
+    notes = []
+    for arch, entry in results.archs.items():
+        below = [task for task in DEGRADATIONS
+                 if entry.upper_bound(task)["psnr"] < min(entry.retrained(m, d, task)["mean"]
+                                                          for m in METHODS for d in DEGRADATIONS)]
+        if below:
+            low = ", ".join(f"{entry.upper_bound(t)['psnr']:.1f} dB on the {t} task" for t in below)
+            longer = ("The full protocol (`faig reproduce` without `--quick`) re-trains for longer." if results.quick
+                      else "`--retrain-steps N` re-trains for longer.")
+            notes.append(Paragraph(
+                f"{arch}: the upper bound ({low}) lies below every 1% run: {steps} steps are too few to re-train "
+                f"every parameter. Adam's first steps move all weights of the network away from the baseline "
+                f"before it relearns the task, while a 1% run changes a few filters and stays near the baseline. "
+                f"{longer}"))
+    return notes
+
+
+def distribution_table(results: Results, arch: str, densities: dict[str, dict[str, float]]) -> Table:
+    shares = results.arch(arch).distribution
+    layers = list(shares[DEGRADATIONS[0]])
+    rows = [[layer] + [f"{100 * shares[d][layer]:.1f}% ({100 * densities[d][layer]:.2f}%)" for d in DEGRADATIONS]
             for layer in layers]
-    return Table(["layer (input → output)"] + [f"{FUNCTIONS[d]} filters" for d in FUNCTIONS], rows,
+    return Table(["layer (input → output)"] + [f"{function_label(d)} filters" for d in DEGRADATIONS], rows,
                  f"{arch}: share of the top-1% filters per layer (in brackets: share of the layer's own filters)")
 
 
-def prediction_variants_table(results: dict) -> Table:
+def prediction_variants_table(results: Results) -> Table:
     rows = []
-    for key, mode in (("prediction", "standard"), ("prediction_reference_free", "reference-free")):
-        for arch in results[key]:
-            for d in FUNCTIONS:
-                by_variant = results[key][arch][d]["accuracy_by_variant"]
-                rows.append([f"{arch}, {mode}", d] + [f"{100 * by_variant[v]:.1f}%" for v in by_variant])
-    variants = list(next(iter(results["prediction"].values()))["blur"]["accuracy_by_variant"])
+    for mode in ("standard", "reference_free"):
+        for arch, entry in results.archs.items():
+            for d in DEGRADATIONS:
+                by_variant = entry.prediction_for(mode, d)["accuracy_by_variant"]
+                rows.append([f"{arch}, {mode.replace('_', '-')}", d]
+                            + [f"{100 * by_variant[v]:.1f}%" for v in by_variant])
+    first = next(iter(results.archs.values()))
+    variants = list(first.prediction_for("standard", DEGRADATIONS[0])["accuracy_by_variant"])
     return Table(["model, mode", "decision"] + variants, rows, "Accuracy of each binary decision by input variant")
 
 
-def prediction_table(results: dict) -> Table:
+def prediction_table(results: Results) -> Table:
     rows = []
-    for arch in results["prediction"]:
-        for d in FUNCTIONS:
-            standard, free = results["prediction"][arch][d], results["prediction_reference_free"][arch][d]
+    for arch, entry in results.archs.items():
+        for d in DEGRADATIONS:
+            standard, free = entry.prediction_for("standard", d), entry.prediction_for("reference_free", d)
             paper = PAPER_PREDICTION[d]
             rows.append([arch, d, f"{standard['threshold']:.3f}", f"{100 * standard['accuracy']:.1f}%",
                          str(standard["n"]), f"{free['threshold']:.3f}", f"{100 * free['accuracy']:.1f}%",
@@ -154,83 +213,118 @@ def prediction_table(results: dict) -> Table:
                  "Degradation prediction (Eq. 8): thresholds from the calibrate split, accuracy on the test split")
 
 
-def confusion_table(confusion: dict, title: str) -> Table:
+def confusion_table(confusion: dict[str, dict[str, int]], title: str) -> Table:
     variants = list(confusion)
     rows = [[true] + [str(confusion[true][p]) for p in variants] for true in variants]
     return Table(["true \\ predicted"] + variants, rows, title)
 
 
-def ablation_table(results: dict, arch: str) -> Table:
-    ablation = results["ablation"][arch]
+def ablation_table(results: Results, arch: str) -> Table:
+    entry = results.arch(arch)
     names = {"with_elimination": "with the ∼D term (Eq. 7)", "without_elimination": "without it (Eq. 6 mean)"}
-    rows = [[names[v]] + [pm(ablation[v][k]) for k in INPUT_NAMES] for v in names]
-    return Table(["1% deblurring filters found"] + list(INPUT_NAMES.values()), rows,
+    rows = [[label] + [pm(entry.ablation_drop(variant, on=d)) for d in DEGRADATIONS]
+            for variant, label in names.items()]
+    return Table(["1% deblurring filters found"] + [input_label(d).capitalize() for d in DEGRADATIONS], rows,
                  f"{arch}: masking drop (×10⁻³); the noisy column shows whether denoising survives")
 
 
-def modulation_table(results: dict, arch: str) -> Table:
-    curves = results["modulation"][arch]
-    rows = [[f"{a['lambda']:g}", f"{a['psnr']:.2f}", f"{a['gradient_energy']:.4f}", f"{b['psnr']:.2f}",
-             f"{b['gradient_energy']:.4f}"] for a, b in zip(curves["blur"], curves["noise"])]
-    return Table(["λ", "blurry input: PSNR", "gradient energy", "noisy input: PSNR", "gradient energy"], rows,
+def modulation_table(results: Results, arch: str) -> Table:
+    curves = results.arch(arch).modulation
+    rows = [[f"{points[0]['lambda']:g}"] + [f"{value:.{digits}f}" for point in points
+                                             for value, digits in ((point["psnr"], 2), (point["gradient_energy"], 4))]
+            for points in zip(*(curves[d] for d in DEGRADATIONS))]
+    return Table(["λ"] + [f"{input_label(d)}: {column}" for d in DEGRADATIONS
+                          for column in ("PSNR (dB)", "gradient energy")], rows,
                  f"{arch}: θ_λ on the 1% filters of the input's degradation")
 
 
-def timing_table(results: dict) -> Table:
-    rows = [[step, f"{seconds:.1f}"] for step, seconds in results["timing"].items()]
+def timing_table(results: Results) -> Table:
+    rows = [[step, f"{seconds:.1f}"] for step, seconds in results.timing.items()]
     return Table(["step", "seconds"], rows, "Time per step (compute time of the cached result, summed over "
                                             "architectures and seeds)")
 
 
-def report_blocks(results: dict, figures: dict[str, dict[str, Path]], densities: dict[str, dict]) -> list[Block]:
-    """The whole report; ``figures[arch][name]`` are paths relative to the report."""
-    archs = list(results["models"])
-    blocks: list[Block] = [Heading("Run"), *overview(results), findings_table(results),
-                           Heading("Models"), models_table(results),
-                           Heading("Masking discovered filters (Sec. 5.2.1, Fig. 3, Table 2)"),
-                           Paragraph("The top p% filters of each method are replaced in the target by the baseline's "
-                                     "filters at the same place; the drop is the MSE between the gradient maps of the "
-                                     "gray outputs of the target and of the masked network, on the discover split.")]
-    for arch in archs:
-        blocks += [table2(results, arch), cross_table(results, arch),
-                   Figure(figures[arch]["masking_curves"], f"{arch}: masking drop against the share of masked filters"),
-                   Figure(figures[arch]["masking_images"], f"{arch}: degraded input, target output, and the outputs "
-                                                           f"with 1% deblurring / denoising filters masked")]
-    blocks += [Heading("Re-training only the discovered filters (Sec. 5.2.2, Table 3)"),
-               Paragraph("From the baseline, only the chosen 1% filters are trained (every other weight and every "
-                         "bias frozen) on blur-only or noise-only data, with one schedule for every row; the upper "
-                         "bound trains every parameter. PSNR on the test split's inputs of the task.")]
-    blocks += [table3(results, arch) for arch in archs]
-    blocks += [Heading("Where the filters sit (Sec. 5.2.3, Fig. 4)")]
-    for arch in archs:
-        blocks += [distribution_table(results, arch, densities[arch]),
-                   Figure(figures[arch]["distribution"], f"{arch}: share of the top-1% filters per layer"),
-                   Figure(figures[arch]["network"], f"{arch}: the discovered 1% filters (yellow), layer by layer")]
-    blocks += [Heading("Degradation prediction without supervision (Sec. 4.3, 5.3, Eq. 8)"),
-               Paragraph("An input's own filters are the top 1% of its single-image FAIG scores (Eq. 6); "
-                         "OS(x, D) = |filters_D ∩ filters_x| / |filters_x|; x is said to contain D when OS ≥ T_D. "
-                         "The reference-free mode (beyond the paper) uses the target's own output in place of the "
-                         "ground truth, for photos that have none."),
-               prediction_table(results), prediction_variants_table(results)]
-    for arch in archs:
-        blocks += [confusion_table(results["prediction_confusion"][arch], f"{arch}: confusion (test inputs)"),
-                   confusion_table(results["prediction_reference_free_confusion"][arch],
-                                   f"{arch}: confusion, reference-free"),
-                   Figure(figures[arch]["prediction"], f"{arch}: overlap scores of the test inputs and T_D"),
-                   Figure(figures[arch]["prediction_reference_free"], f"{arch}: the same, reference-free")]
-    blocks += [Heading("The elimination term matters (Sec. 5.4, Fig. 5)")]
-    for arch in archs:
-        blocks += [ablation_table(results, arch),
-                   Figure(figures[arch]["ablation_images"], f"{arch}: 1% deblurring filters masked, found with and "
-                                                            f"without the elimination term")]
-    blocks += [Heading("Modulating the discovered filters"),
-               Paragraph("θ_λ = θ̄ + λ(θ − θ̄) on the 1% filters of one degradation, the target elsewhere: "
-                         "λ = 0 "
-                         "switches that restoration off, λ = 1 is the target. `faig modulate --lambda 0.6 "
-                         "--degradation noise IMAGE` applies it to any image.")]
-    for arch in archs:
-        blocks += [modulation_table(results, arch),
-                   Figure(figures[arch]["modulation_curves"], f"{arch}: PSNR and gradient energy against λ"),
-                   Figure(figures[arch]["modulation_images"], f"{arch}: outputs for growing λ")]
-    blocks += [Heading("Timing"), timing_table(results)]
-    return blocks
+def section(heading: str, intro: str, blocks: list[Block]) -> list[Block]:
+    """A heading, its introduction (none when empty) and its blocks."""
+    return [Heading(heading), *([Paragraph(intro)] if intro else []), *blocks]
+
+
+def masking_section(results: Results, figures: dict[str, dict[str, Path]]) -> list[Block]:
+    images = ("degraded input, target output, the outputs with 1% deblurring / denoising filters masked, and the "
+              "ground truth; PSNR against the ground truth on each panel (the input's: of its bicubic upsampling)")
+    return section(
+        "Masking discovered filters (Sec. 5.2.1, Fig. 3, Table 2)",
+        "The top p% filters of each method are replaced in the target by the baseline's filters at the same place; "
+        "the drop is the MSE between the gradient maps of the gray outputs of the target and of the masked network, "
+        "on the discover split.",
+        [block for arch in results.archs for block in (
+            table2(results, arch), cross_table(results, arch),
+            Figure(figures[arch]["masking_curves"], f"{arch}: masking drop against the share of masked filters "
+                                                    f"(shaded: ± one standard deviation)"),
+            Figure(figures[arch]["masking_images"], f"{arch}: {images}"))])
+
+
+def retrain_section(results: Results) -> list[Block]:
+    return section(
+        "Re-training only the discovered filters (Sec. 5.2.2, Table 3)",
+        "From the baseline, only the chosen 1% filters are trained (every other weight and every bias frozen) on "
+        "blur-only or noise-only data, with one schedule for every row; the upper bound trains every parameter. PSNR "
+        "on the test split's inputs of the task.",
+        [*(table for arch in results.archs for table in (table3(results, arch), gain_table(results, arch))),
+         *upper_bound_notes(results)])
+
+
+def distribution_section(results: Results, figures: dict[str, dict[str, Path]],
+                         densities: dict[str, dict[str, dict[str, float]]]) -> list[Block]:
+    captions = {"distribution": "share of the top-1% filters per layer",
+                "network": "the discovered 1% filters (yellow), layer by layer"}
+    return section("Where the filters sit (Sec. 5.2.3, Fig. 4)", "",
+                   [block for arch in results.archs for block in
+                    (distribution_table(results, arch, densities[arch]),
+                     *(Figure(figures[arch][name], f"{arch}: {caption}") for name, caption in captions.items()))])
+
+
+def prediction_section(results: Results, figures: dict[str, dict[str, Path]]) -> list[Block]:
+    modes = (("standard", "prediction", "overlap scores of the test inputs and T_D"),
+             ("reference_free", "prediction_reference_free", "the same, reference-free"))
+    return section(
+        "Degradation prediction without supervision (Sec. 4.3, 5.3, Eq. 8)",
+        "An input's own filters are the top 1% of its single-image FAIG scores (Eq. 6); OS(x, D) = |filters_D ∩ "
+        "filters_x| / |filters_x|; x is said to contain D when OS ≥ T_D. The reference-free mode (beyond the paper) "
+        "uses the target's own output in place of the ground truth, for photos that have none.",
+        [prediction_table(results), prediction_variants_table(results),
+         *(block for arch, entry in results.archs.items() for mode, figure, says in modes for block in
+           (confusion_table(entry.confusion(mode), f"{arch}: confusion ({mode.replace('_', '-')})"),
+            Figure(figures[arch][figure], f"{arch}: {says}")))])
+
+
+def ablation_section(results: Results, figures: dict[str, dict[str, Path]]) -> list[Block]:
+    caption = "1% deblurring filters masked, found with and without the elimination term; PSNR on each panel"
+    return section("The elimination term matters (Sec. 5.4, Fig. 5)", "",
+                   [block for arch in results.archs for block in
+                    (ablation_table(results, arch), Figure(figures[arch]["ablation_images"], f"{arch}: {caption}"))])
+
+
+def modulation_section(results: Results, figures: dict[str, dict[str, Path]]) -> list[Block]:
+    captions = {"modulation_curves": "PSNR and gradient energy against λ",
+                "modulation_images": "outputs for growing λ, PSNR on each panel"}
+    return section(
+        "Modulating the discovered filters",
+        "θ_λ = θ̄ + λ(θ − θ̄) on the 1% filters of one degradation, the target elsewhere: λ = 0 switches that "
+        "restoration off, λ = 1 is the target. `faig modulate --lambda 0.6 --degradation noise IMAGE` applies it to "
+        "any image.",
+        [block for arch in results.archs for block in
+         (modulation_table(results, arch),
+          *(Figure(figures[arch][name], f"{arch}: {caption}") for name, caption in captions.items()))])
+
+
+def report_blocks(results: Results, figures: dict[str, dict[str, Path]],
+                  densities: dict[str, dict[str, dict[str, float]]]) -> list[Block]:
+    """The whole report: the headline and the findings first; ``figures[arch][name]`` are paths
+    relative to the report, ``densities[arch]`` each filter set's share of each layer's filters."""
+    return [headline(results), Paragraph(mode_text(results)), findings_table(results),
+            *section("Run", "", overview(results)), *section("Models", "", [models_table(results)]),
+            *masking_section(results, figures), *retrain_section(results),
+            *distribution_section(results, figures, densities), *prediction_section(results, figures),
+            *ablation_section(results, figures), *modulation_section(results, figures),
+            *section("Timing", "", [timing_table(results)])]

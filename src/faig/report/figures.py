@@ -9,16 +9,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from faig.files import atomic_path  # noqa: E402
+from faig.names import DEGRADATIONS, function_label, input_kind, input_label, method_label  # noqa: E402
 
-METHOD_STYLES = {"faig": ("FAIG", "tab:red"), "ig": ("IG", "tab:blue"), "abs": ("|θ − θ̄|", "tab:green"),
-                 "random": ("Random", "tab:gray")}
+METHOD_COLORS = {"faig": "tab:red", "ig": "tab:blue", "abs": "tab:green", "random": "tab:gray"}
 DEGRADATION_COLORS = {"blur": "tab:orange", "noise": "tab:purple"}
-FUNCTION_NAMES = {"blur": "deblurring", "noise": "denoising"}
-INPUT_NAMES = {"blur_input": "blurry input", "noise_input": "noisy input"}
 
 
 def _save(figure: plt.Figure, path: str | os.PathLike) -> Path:
@@ -40,14 +39,14 @@ def masking_curves(curves: dict[str, dict[str, dict[str, dict[str, dict[str, flo
     """Fig. 3's curves: ``curves[method][filter set][percent][input] = {mean, std}`` (x 1e-3), one
     panel per (filter set, input)."""
     filter_sets = list(next(iter(curves.values())))
-    inputs = list(INPUT_NAMES)
-    figure, axes = plt.subplots(len(filter_sets), len(inputs), figsize=(5 * len(inputs), 3.6 * len(filter_sets)),
-                                squeeze=False, constrained_layout=True)
+    figure, axes = plt.subplots(len(filter_sets), len(DEGRADATIONS),
+                                figsize=(5 * len(DEGRADATIONS), 3.6 * len(filter_sets)), squeeze=False,
+                                constrained_layout=True)
     for row, filter_set in enumerate(filter_sets):
-        for col, kind in enumerate(inputs):
-            axis = axes[row][col]
+        for col, degraded in enumerate(DEGRADATIONS):
+            axis, kind = axes[row][col], input_kind(degraded)
             for method, by_set in curves.items():
-                label, color = METHOD_STYLES.get(method, (method, None))
+                label, color = method_label(method), METHOD_COLORS.get(method)
                 percents = list(by_set[filter_set])
                 x = [float(p) for p in percents]
                 mean = np.array([by_set[filter_set][p][kind]["mean"] for p in percents])
@@ -57,15 +56,17 @@ def masking_curves(curves: dict[str, dict[str, dict[str, dict[str, dict[str, flo
             axis.set_xscale("symlog", linthresh=1)
             axis.set_xlabel("masked filters (%)")
             axis.set_ylabel("gradient MSE (×10⁻³)")
-            axis.set_title(f"mask {FUNCTION_NAMES.get(filter_set, filter_set)} filters, {INPUT_NAMES[kind]}")
+            axis.set_title(f"mask {function_label(filter_set)} filters, {input_label(degraded)}s")
             axis.grid(alpha=0.3)
     axes[0][0].legend()
     figure.suptitle(title)
     return _save(figure, path)
 
 
-def image_grid(rows: dict[str, dict[str, torch.Tensor]], title: str, path: str | os.PathLike) -> Path:
-    """Rows of labelled images (``rows[row label][column label]``), each shown at the largest size."""
+def image_grid(rows: dict[str, dict[str, torch.Tensor]], psnrs: dict[str, dict[str, float | None]], title: str,
+               path: str | os.PathLike) -> Path:
+    """Rows of labelled images (``rows[row label][column label]``), each shown at the largest size
+    with its PSNR (dB) against the row's ground truth (``psnrs``, same keys; None: the reference)."""
     height = max(image.shape[-2] for row in rows.values() for image in row.values())
     columns = max(len(row) for row in rows.values())
     figure, axes = plt.subplots(len(rows), columns, figsize=(2.6 * columns, 2.8 * len(rows)), squeeze=False)
@@ -79,7 +80,9 @@ def image_grid(rows: dict[str, dict[str, torch.Tensor]], title: str, path: str |
             if c < len(row):
                 column_label, image = list(row.items())[c]
                 axis.imshow(_display(image, height), interpolation="nearest")
-                axis.set_title(column_label, fontsize=8)
+                score = psnrs.get(row_label, {}).get(column_label)
+                axis.set_title(f"{column_label}\n{'reference' if score is None else f'{score:.2f} dB PSNR'}",
+                               fontsize=8)
         axes[r][0].set_ylabel(row_label)
     figure.suptitle(title)
     figure.tight_layout()
@@ -96,10 +99,10 @@ def layer_distribution(shares: dict[str, dict[str, float]], title: str, path: st
     figure, axis = plt.subplots(figsize=(max(6, 0.45 * len(layers)), 3.6), constrained_layout=True)
     for k, degradation in enumerate(degradations):
         axis.bar(x + (k - (len(degradations) - 1) / 2) * width, [shares[degradation][l] for l in layers], width,
-                 label=f"{FUNCTION_NAMES.get(degradation, degradation)} filters",
-                 color=DEGRADATION_COLORS.get(degradation))
+                 label=f"{function_label(degradation)} filters", color=DEGRADATION_COLORS.get(degradation))
     axis.set_xticks(x, layers, rotation=60, ha="right", fontsize=7)
-    axis.set_ylabel("share of the top filters")
+    axis.set_xlabel("layer (input → output)")
+    axis.set_ylabel("share of the top filters (fraction)")
     axis.set_title(title)
     axis.legend()
     axis.grid(axis="y", alpha=0.3)
@@ -121,8 +124,12 @@ def network_drawing(grids: dict[str, dict[str, torch.Tensor]], title: str, path:
         axis.set_xlim(-0.8, len(layers) - 0.2)
         axis.set_ylim(0, 1)
         axis.set_xticks(range(len(layers)), list(layers), rotation=70, fontsize=6)
-        axis.set_yticks([])
-        axis.set_title(f"{FUNCTION_NAMES.get(degradation, degradation)} filters")
+        axis.set_xlabel("layer (input → output)")
+        axis.set_ylabel("position among the layer's filters (out × in, 0-1)")
+        axis.set_title(f"{function_label(degradation)} filters")
+        axis.legend(handles=[Line2D([], [], color="#3a4070", linewidth=6, label="a layer's filters"),
+                             Line2D([], [], color="#ffd400", linewidth=1.2, label="a discovered filter")],
+                    fontsize=7, loc="upper right", facecolor="white")
     figure.suptitle(title)
     return _save(figure, path)
 
@@ -138,8 +145,9 @@ def prediction_overlaps(overlaps: dict[str, dict[str, list[float]]], thresholds:
             axis.scatter(k + generator.uniform(-0.15, 0.15, len(scores)), scores, s=10, alpha=0.7)
         axis.axhline(thresholds[degradation], color="black", linestyle="--", label=f"T = {thresholds[degradation]:.3f}")
         axis.set_xticks(range(len(by_variant)), list(by_variant))
-        axis.set_ylabel(f"OS(x, {degradation})")
-        axis.set_title(f"overlap with the {FUNCTION_NAMES.get(degradation, degradation)} filters")
+        axis.set_xlabel("test input variant")
+        axis.set_ylabel(f"OS(x, {degradation}) (fraction of the input's filters)")
+        axis.set_title(f"overlap with the {function_label(degradation)} filters")
         axis.legend(fontsize=8)
         axis.grid(alpha=0.3)
     figure.suptitle(title)
@@ -151,16 +159,16 @@ def modulation_curves(curves: dict[str, list[dict[str, float]]], title: str, pat
     figure, axes = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
     for degradation, points in curves.items():
         strengths = [p["lambda"] for p in points]
-        label = f"{FUNCTION_NAMES.get(degradation, degradation)} filters, {degradation} input"
+        label = f"{function_label(degradation)} filters, {input_label(degradation)}s"
         color = DEGRADATION_COLORS.get(degradation)
         axes[0].plot(strengths, [p["psnr"] for p in points], marker="o", markersize=3, label=label, color=color)
         axes[1].plot(strengths, [p["gradient_energy"] for p in points], marker="o", markersize=3, label=label,
                      color=color)
-    for axis, name in zip(axes, ("PSNR (dB)", "gradient energy")):
-        axis.axvline(1.0, color="black", linewidth=0.8, linestyle=":")
-        axis.set_xlabel("λ")
+    for axis, name in zip(axes, ("PSNR (dB)", "gradient energy (mean |∇| of the gray output, 0-1 scale)")):
+        axis.axvline(1.0, color="black", linewidth=0.8, linestyle=":", label="λ = 1: the target")
+        axis.set_xlabel("λ (strength of the modulated filters)")
         axis.set_ylabel(name)
         axis.grid(alpha=0.3)
-    axes[0].legend(fontsize=8)
+        axis.legend(fontsize=8)
     figure.suptitle(title)
     return _save(figure, path)

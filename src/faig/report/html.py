@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from faig.files import write_text
-from faig.report.blocks import Block, Figure, Heading, Paragraph, Table
+from faig.report.blocks import Block, Cell, Figure, Heading, Paragraph, Table, Verdict
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
@@ -19,6 +19,8 @@ th:first-child, td:first-child { text-align: left; }
 caption { caption-side: top; text-align: left; font-weight: 600; padding-bottom: 0.3em; }
 figure { margin: 1em 0 2em; } figure img { max-width: 100%; } figcaption { font-size: 0.9em; color: #555; }
 code { background: #f3f3f3; padding: 0 0.2em; }
+td.holds { background: #dff3e0; color: #1b5e20; font-weight: 600; }
+td.fails { background: #fde0dc; color: #b71c1c; font-weight: 700; }
 """
 
 
@@ -33,10 +35,17 @@ def _image(folder: Path, figure: Figure) -> str:
             f"<figcaption>{_inline(figure.caption)}</figcaption></figure>")
 
 
+def _cell(cell: Cell) -> str:
+    """A table cell; a verdict is coloured (green: holds, red: NO)."""
+    if isinstance(cell, Verdict):
+        return f'<td class="{"holds" if cell.holds else "fails"}">{cell.text}</td>'
+    return f"<td>{_inline(cell)}</td>"
+
+
 def _table(table: Table) -> str:
     caption = f"<caption>{_inline(table.caption)}</caption>" if table.caption else ""
     head = "".join(f"<th>{_inline(h)}</th>" for h in table.headers)
-    body = "".join("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>" for row in table.rows)
+    body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in table.rows)
     return f"<table>{caption}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 

@@ -6,11 +6,14 @@ import os
 from pathlib import Path
 
 from faig.files import write_text
-from faig.report.blocks import Block, Figure, Heading, Paragraph, Table
+from faig.report.blocks import Block, Cell, Figure, Heading, Paragraph, Table, Verdict
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")
+def _cell(cell: Cell) -> str:
+    """A table cell, its pipes escaped; a failing verdict in bold (``**NO**``)."""
+    if isinstance(cell, Verdict):
+        return cell.text if cell.holds else f"**{cell.text}**"
+    return cell.replace("|", "\\|")
 
 
 def _table(table: Table) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
+from faig.checks import check_number
 from faig.data.degradations import DegradationSampler
 from faig.errors import FaigError
-from faig.models.registry import ArchConfig, PAPER_ARCHS, check_arch, check_preset
+from faig.models.registry import ArchConfig, check_preset, preset_arch
 
 STAGES: tuple[str, ...] = ("baseline", "target")
 
@@ -41,6 +42,40 @@ class TrainConfig:
     channel_shuffle: bool = False
     channel_gain: float = 0.0
 
+    def __post_init__(self) -> None:
+        """Refuse, before any training, values the loop cannot use; the error names the field.
+
+        ``val_every`` 0 means never validate; the GT patch must be a whole number of LR pixels and
+        the degradations must downsample by the network's scale.
+
+        Raises:
+            FaigError: e.g. "lr must be a finite number > 0, got nan".
+        """
+        if self.stage not in STAGES:
+            raise FaigError(f"stage must be one of {', '.join(STAGES)}, got {self.stage!r}")
+        check_number("steps", self.steps, 1, integer=True)
+        check_number("lr", self.lr, 0, open_low=True)
+        check_number("eta_min", self.eta_min, 0)
+        if len(self.betas) != 2:
+            raise FaigError(f"betas must be two numbers in [0, 1), got {list(self.betas)}")
+        for beta in self.betas:
+            check_number("betas", beta, 0, 1, open_high=True)
+        check_number("cosine_period", self.cosine_period, 0, integer=True)
+        check_number("batch_size", self.batch_size, 1, integer=True)
+        scale = self.arch.scale
+        check_number("arch.scale", scale, 1, integer=True)
+        check_number("gt_size", self.gt_size, 2 * scale, integer=True)
+        if self.gt_size % scale:
+            raise FaigError(f"gt_size must be a multiple of the scale {scale}, got {self.gt_size}")
+        check_number("ema_decay", self.ema_decay, 0, 1)
+        check_number("val_every", self.val_every, 0, integer=True)
+        check_number("checkpoint_every", self.checkpoint_every, 1, integer=True)
+        check_number("seed", self.seed, integer=True)
+        check_number("channel_gain", self.channel_gain, 0, 1, open_high=True)
+        if self.degradations.scale != scale:
+            raise FaigError(f"degradations.scale must equal the network's scale {scale}, "
+                            f"got {self.degradations.scale}")
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -51,6 +86,8 @@ class TrainConfig:
         sampler = dict(data["degradations"])
         sampler["blur_sigmas"] = tuple(sampler["blur_sigmas"])
         sampler["noise_sigmas"] = tuple(sampler["noise_sigmas"])
+        if "jpeg_qualities" in sampler:
+            sampler["jpeg_qualities"] = tuple(sampler["jpeg_qualities"])
         data["degradations"] = DegradationSampler(**sampler)
         data["betas"] = tuple(data["betas"])
         return TrainConfig(**data)
@@ -58,11 +95,6 @@ class TrainConfig:
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
-
-EMBEDDED_ARCHS: dict[str, ArchConfig] = {
-    "srresnet": ArchConfig("srresnet", 2, width=32, depth=8),
-    "srcnn_style": ArchConfig("srcnn_style", 2, width=64, depth=4, first_width=32),
-}
 
 # (steps, lr) per preset, architecture and stage. The paper's come from its official configs (the
 # target is fine-tuned at 5e-5 for 100k steps). The embedded targets get a few thousand steps, so
@@ -103,8 +135,14 @@ def load_config(path: str | os.PathLike) -> TrainConfig:
         return TrainConfig.from_dict(data.get("config", data))
     except FileNotFoundError:
         raise FaigError(f"no training configuration at {path}") from None
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
-        raise FaigError(f"{path} is not a faig training configuration ({error})") from None
+    except FaigError as error:
+        raise FaigError(f"{path}: {error}") from None
+    except json.JSONDecodeError as error:
+        raise FaigError(f"{path} is not JSON (line {error.lineno}, column {error.colno})") from None
+    except KeyError as error:
+        raise FaigError(f"{path} is not a faig training configuration: it has no {error.args[0]!r} entry") from None
+    except (ValueError, TypeError, AttributeError):
+        raise FaigError(f"{path} is not a faig training configuration: unknown or malformed entries") from None
 
 
 def preset_config(preset: str, arch: str, stage: str, scale: int = 2, seed: int = 0) -> TrainConfig:
@@ -112,9 +150,12 @@ def preset_config(preset: str, arch: str, stage: str, scale: int = 2, seed: int 
     check_preset(preset)
     if stage not in STAGES:
         raise FaigError(f"unknown stage {stage!r}; choose from {', '.join(STAGES)}")
-    arch_config = replace((PAPER_ARCHS if preset == "paper" else EMBEDDED_ARCHS)[check_arch(arch)], scale=scale)
+    arch_config = preset_arch(preset, arch, scale)
     steps, lr = SCHEDULES[preset][arch][stage]
     mix = 0.5 if stage == "target" else 0.0
+    patches = EMBEDDED_PATCHES.get(arch, {}) if preset == "embedded" else {}
+    gt_size = patches.get("gt_size", TrainConfig.gt_size)
+    patches = {**patches, "gt_size": -(-gt_size // scale) * scale}  # whole LR pixels: x3 trains on 66px, not 64
     return TrainConfig(
         arch=arch_config,
         stage=stage,
@@ -125,5 +166,5 @@ def preset_config(preset: str, arch: str, stage: str, scale: int = 2, seed: int 
         val_every=5_000 if preset == "paper" else 500,
         checkpoint_every=10_000 if preset == "paper" else 500,
         seed=seed,
-        **(EMBEDDED_PATCHES.get(arch, {}) if preset == "embedded" else {}),
+        **patches,
     )

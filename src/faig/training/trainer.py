@@ -25,10 +25,13 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from faig.checks import check_number
+from faig.data.degradations import VARIANTS
 from faig.data.patches import check_patchable, training_batch
 from faig.data.splits import NamedImage, centre_crops, load_images
 from faig.errors import FaigError
-from faig.evaluate import resolve_device, score_variants
+from faig.devices import resolve_device
+from faig.evaluate import score_variants
 from faig.files import atomic_path, check_writable_dir, write_json
 from faig.models.checkpoints import check_same_structure, load_state_dict, save_weights
 from faig.models.registry import build_model
@@ -59,6 +62,16 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
         averaged.lerp_(current, 1 - decay)
 
 
+def scores(psnrs: dict[str, float]) -> str:
+    """PSNRs per variant as the console writes them.
+
+    Example:
+        >>> scores({"clean": 30.123, "blur": 27.1})
+        'clean 30.12, blur 27.10 dB'
+    """
+    return ", ".join(f"{variant} {value:.2f}" for variant, value in psnrs.items()) + " dB"
+
+
 def default_name(config: TrainConfig) -> str:
     return f"{config.arch.arch}_{config.stage}"
 
@@ -79,7 +92,7 @@ def apply_gradient_mask(model: nn.Module, gradient_mask: dict[str, torch.Tensor]
 
 
 def validation_variants(config: TrainConfig) -> tuple[str, ...]:
-    return ("clean",) if config.stage == "baseline" else ("clean", "blur", "noise", "blur+noise")
+    return ("clean",) if config.stage == "baseline" else VARIANTS
 
 
 def validate(model: nn.Module, images: list[NamedImage], config: TrainConfig) -> dict[str, float]:
@@ -111,9 +124,9 @@ class RunState:
     def restore(self, path: Path, config: TrainConfig) -> None:
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:
-            raise FaigError(f"cannot resume from {path}: not a faig training checkpoint ({error})") from None
-        if state.get("config") != config.to_json():
+        except Exception:  # torch raises many types for damaged files
+            raise FaigError(f"cannot resume from {path}: not a faig training checkpoint, or a damaged one") from None
+        if _saved_config(state.get("config")) != config:
             raise FaigError(f"cannot resume from {path}: it was made with a different configuration")
         self.model.load_state_dict(state["model"])
         self.ema.load_state_dict(state["ema"])
@@ -123,6 +136,15 @@ class RunState:
         self.step = state["step"]
         running = float(state.get("running_loss", torch.tensor(float("nan"))))
         self.running_loss = None if math.isnan(running) else running
+
+
+def _saved_config(text: str | None) -> TrainConfig | None:
+    """The configuration a checkpoint was made with, compared by value: a field added to
+    ``TrainConfig`` since (at its default) does not orphan older checkpoints."""
+    try:
+        return TrainConfig.from_dict(json.loads(text)) if text else None
+    except (FaigError, ValueError, TypeError, KeyError):
+        return None
 
 
 @contextmanager
@@ -185,6 +207,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
     images = load_images(config.train_split, hr_dir, config.arch.scale)
     check_patchable(images, config.gt_size)
     val_images = load_images(config.val_split, val_dir, config.arch.scale)
+    validation_source = str(val_dir) if val_dir is not None else f"embedded {config.val_split} split"
+    if progress and config.val_every and hr_dir is not None and val_dir is None:
+        tqdm.write(f"training on {hr_dir}, validating on the {validation_source} (give --val-dir to use your own)")
     probe_images = _probe_images(images, config.arch.scale)
 
     model = build_model(config.arch)
@@ -213,8 +238,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
                                     "val_psnr": validate(run.ema, val_images, config),
                                     "train_psnr": validate(run.ema, probe_images, config)})
                 entry = run.history[-1]
-                bar.write(f"step {run.step}: loss {run.running_loss:.4f}, validation PSNR {entry['val_psnr']}, "
-                          f"training crops {entry['train_psnr']}")
+                bar.write(f"step {run.step}: loss {run.running_loss:.4f}; validation PSNR {scores(entry['val_psnr'])}; "
+                          f"training crops {scores(entry['train_psnr'])}")
             if run.step == config.steps:
                 break
             timed = time.time() - last_save >= 60 * checkpoint_minutes
@@ -231,7 +256,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
     metrics = {"history": run.history, "final_val_psnr": run.history[-1]["val_psnr"] if run.history else {},
                "train_seconds": round(seconds, 1),
                "seconds_per_step": round(seconds / max(config.steps - start, 1), 4),
-               "device": str(torch_device), "torch": torch.__version__}
+               "validation": validation_source, "training_images": str(hr_dir) if hr_dir is not None
+               else f"embedded {config.train_split} split", "device": str(torch_device), "torch": torch.__version__}
     save_weights(out_dir / f"{name}.safetensors", run.ema, config.arch,
                  {"train_config": config.to_dict(), "metrics": metrics})
     write_json(out_dir / f"{name}.json", {"config": config.to_dict(), "metrics": metrics})
@@ -275,6 +301,7 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
 
     if steps is not None and steps < 1:
         raise FaigError(f"--steps must be at least 1, got {steps}")
+    check_number("--checkpoint-minutes", checkpoint_minutes, 0)
     check_writable_dir(Path(out_dir))
     if config_file is not None:
         configs = [load_config(config_file)]

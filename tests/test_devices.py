@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from faig.errors import FaigError
-from faig.evaluate import resolve_device
+from faig.devices import resolve_device
 
 
 def test_resolve_device_names_cpu_and_defaults_to_what_is_present():

@@ -1,0 +1,11 @@
+"""``faig reproduce``: the paper's experiments (Sec. 5) on both architectures, judged against its
+claims and written up as a report.
+
+config.py (what a run does), steps.py (one function per experiment step), aggregate.py (over
+seeds), findings.py (the paper's claims and their thresholds), schema.py (results.json as types),
+run.py (orchestration and the step cache).
+"""
+
+from faig.reproduce.run import reproduce
+
+__all__ = ["reproduce"]

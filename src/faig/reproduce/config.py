@@ -1,0 +1,122 @@
+"""What a ``faig reproduce`` run does: its configuration, the quick settings, and the command line
+that reruns it. The configuration is saved in results.json (``config``) beside the results."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from faig.errors import FaigError
+from faig.experiments.masking import PAPER_PERCENTS
+from faig.experiments.modulation import PAPER_LAMBDAS
+from faig.experiments.retrain import RetrainConfig
+from faig.models.registry import check_arch, check_preset, preset_archs
+
+
+ALL_IMAGES = 0  # an image count of 0 takes the whole split
+
+
+@dataclass(frozen=True)
+class ReproduceConfig:
+    """Everything a reproduction run does; saved in results.json. Image counts of
+    :data:`ALL_IMAGES` (0) take the whole split.
+
+    ``seeds`` seeds run every step; re-training and prediction run for the first ``retrain_seeds``
+    and ``prediction_seeds`` of them. ``steps`` are the quadrature nodes of Eq. 6 for the rankings,
+    ``prediction_steps`` those of each input's own filter set (Eq. 8).
+    """
+
+    preset: str = "embedded"
+    archs: tuple[str, ...] = field(default_factory=lambda: preset_archs("embedded"))
+    quick: bool = False
+    seeds: int = 3
+    retrain_seeds: int = 1
+    prediction_seeds: int = 1
+    quadrature: str = "gausslegendre"
+    steps: int = 8
+    discover_images: int = ALL_IMAGES
+    percents: tuple[float, ...] = PAPER_PERCENTS
+    table_percents: tuple[float, ...] = (1.0, 5.0)
+    retrain: RetrainConfig = field(default_factory=RetrainConfig)
+    test_images: int = ALL_IMAGES
+    prediction_percent: float = 1.0
+    prediction_steps: int = 2
+    calibrate_images: int = ALL_IMAGES
+    prediction_test_images: int = ALL_IMAGES
+    modulation_images: int = 8
+    lambdas: tuple[float, ...] = PAPER_LAMBDAS
+    strip_lambdas: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def step_seeds(self) -> dict[str, int]:
+        """How many seeds each step whose results are judged runs with."""
+        return {"models": self.seeds, "masking": self.seeds, "ablation": self.seeds, "retrain": self.retrain_seeds,
+                "prediction": self.prediction_seeds}
+
+
+# ``--quick``: a smoke test of every step in a few minutes on two CPU cores, not the paper's protocol
+# (4 discover images, 4 quadrature nodes, 8 re-training steps, one seed).
+QUICK: dict[str, Any] = dict(
+    seeds=1, retrain_seeds=1, prediction_seeds=1, steps=4, discover_images=4, percents=(0.5, 1.0, 5.0, 20.0, 100.0),
+    retrain=RetrainConfig(steps=8, batch_size=4, gt_size=32), test_images=6, prediction_steps=2, calibrate_images=4,
+    prediction_test_images=4, modulation_images=2, lambdas=(0.0, 0.5, 1.0, 1.5))
+
+
+def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, quick: bool = False,
+                seeds: int | None = None, retrain_steps: int | None = None, retrain_seeds: int | None = None,
+                prediction_seeds: int | None = None) -> ReproduceConfig:
+    """The default (or ``quick``) configuration with the command line's overrides, checked.
+
+    Args:
+        preset: ``embedded`` or ``paper``.
+        archs: architectures to run (None: the preset's).
+        quick: start from :data:`QUICK` instead of the full protocol.
+        seeds, retrain_steps, retrain_seeds, prediction_seeds: overrides (None: the default's).
+
+    Returns:
+        The configuration; ``retrain_seeds`` and ``prediction_seeds`` at most ``seeds``.
+
+    Raises:
+        FaigError: an unknown preset or architecture, no architecture, a count below 1.
+
+    Example:
+        >>> config = make_config(quick=True, seeds=2, retrain_steps=50)
+        >>> config.archs, config.seeds, config.retrain.steps
+        (('srresnet', 'srcnn_style'), 2, 50)
+    """
+    archs = preset_archs(preset) if archs is None else tuple(check_arch(a) for a in archs)
+    config = ReproduceConfig(preset=check_preset(preset), archs=archs, quick=quick, **(QUICK if quick else {}))
+    if not config.archs:
+        raise FaigError("no architecture named")
+    overrides: dict[str, Any] = {"seeds": seeds, "retrain_seeds": retrain_seeds, "prediction_seeds": prediction_seeds}
+    config = replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    if retrain_steps is not None:
+        config = replace(config, retrain=replace(config.retrain, steps=retrain_steps))
+    for name in ("seeds", "retrain_seeds", "prediction_seeds"):
+        if getattr(config, name) < 1:
+            raise FaigError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(config, name)}")
+    if config.retrain.steps < 1:
+        raise FaigError(f"--retrain-steps must be at least 1, not {config.retrain.steps}")
+    return replace(config, retrain_seeds=min(config.retrain_seeds, config.seeds),
+                   prediction_seeds=min(config.prediction_seeds, config.seeds))
+
+
+def rerun_command(config: ReproduceConfig) -> str:
+    """The command line that reruns this configuration.
+
+    Example:
+        >>> rerun_command(make_config(archs=("srresnet",), quick=True, seeds=2))
+        'faig reproduce --preset embedded --arch srresnet --quick --seeds 2'
+    """
+    parts = ["faig reproduce", f"--preset {config.preset}", f"--arch {','.join(config.archs)}"]
+    if config.quick:
+        parts.append("--quick")
+    defaults = make_config(config.preset, config.archs, config.quick)
+    for name in ("seeds", "retrain_seeds", "prediction_seeds"):
+        if getattr(config, name) != getattr(defaults, name):
+            parts.append(f"--{name.replace('_', '-')} {getattr(config, name)}")
+    if config.retrain.steps != defaults.retrain.steps:
+        parts.append(f"--retrain-steps {config.retrain.steps}")
+    return " ".join(parts)

@@ -1,0 +1,302 @@
+"""``faig reproduce``: every step for each architecture and seed, the aggregation over seeds, the
+findings, the report; and the step cache that makes a run resumable.
+
+Every finished step is stored under ``OUT/cache/<arch>-<models' hash>/seed<N>/`` at once, in the one
+:class:`~faig.cache.DiskCache`, keyed by the settings it depends on (:data:`STEP_SETTINGS`), so an
+interrupted or repeated run resumes where it stopped and a changed setting recomputes only what it
+affects; the console lists what was reused.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from tqdm import tqdm
+
+from faig.attribution.filters import FilterIndex, write_index_file
+from faig.cache import DiskCache, Tensors, file_key, settings_key
+from faig.devices import resolve_device
+from faig.errors import FaigError
+from faig.experiments.distribution import layer_densities, layer_shares, selection_grids
+from faig.files import check_writable_dir, write_json
+from faig.models.checkpoints import load_pair
+from faig.models.registry import preset_weights
+from faig.names import DEGRADATIONS, METHODS
+from faig.reproduce.aggregate import aggregate
+from faig.reproduce.config import ReproduceConfig, make_config, rerun_command
+from faig.reproduce.findings import judge
+from faig.reproduce.schema import Artifacts, Results
+from faig.reproduce.steps import (Rankings, Setup, progress_over, retrain_psnrs, retrain_runs, step_ablation,
+                                  step_attribution, step_images, step_masking, step_models, step_modulation,
+                                  step_prediction)
+from faig.training.config import STAGES
+from faig.training.trainer import checkpoint_path, train_stages
+
+# The settings each step's result depends on (besides the models and the seed): its cache key.
+ATTRIBUTION_SETTINGS = ("quadrature", "steps", "discover_images")
+STEP_SETTINGS: dict[str, tuple[str, ...]] = {
+    "models": ("test_images",),
+    "attribution": ATTRIBUTION_SETTINGS,
+    "masking": ATTRIBUTION_SETTINGS + ("percents",),
+    "ablation": ATTRIBUTION_SETTINGS,
+    "modulation": ATTRIBUTION_SETTINGS + ("modulation_images", "lambdas"),
+    "prediction": ATTRIBUTION_SETTINGS + ("prediction_percent", "prediction_steps", "calibrate_images",
+                                          "prediction_test_images"),
+    "images": ATTRIBUTION_SETTINGS + ("strip_lambdas",),
+    "retrain": ATTRIBUTION_SETTINGS + ("retrain", "test_images"),
+}
+
+
+@dataclass
+class Ledger:
+    """What a run did: wall and CPU seconds per step (a reused step counts what it cost when it
+    ran), and per architecture and seed the steps it computed and those it reused."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    computed: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    reused: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+    def count(self, step: str, cost: dict[str, float]) -> None:
+        self.seconds[step] = self.seconds.get(step, 0.0) + cost["seconds"]
+        self.cpu_seconds[step] = self.cpu_seconds.get(step, 0.0) + cost["cpu_seconds"]
+
+
+def timed(compute: Callable[[], Any]) -> tuple[Any, dict[str, float]]:
+    """``compute()`` and the wall and CPU seconds it took."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    value = compute()
+    return value, {"seconds": round(time.perf_counter() - wall, 3), "cpu_seconds": round(time.process_time() - cpu, 3)}
+
+
+class StepCache:
+    """One architecture's and seed's finished steps in a :class:`DiskCache`, each stored with what it
+    cost; every step it serves is counted in the :class:`Ledger` as computed or reused."""
+
+    def __init__(self, folder: Path, config: ReproduceConfig, ledger: Ledger, label: str,
+                 log: Callable[[str], None]) -> None:
+        self.disk, self.config, self.ledger, self.label, self.log = DiskCache(folder), config, ledger, label, log
+
+    def key(self, step: str) -> str:
+        """``<step>-<hash of the settings it depends on>``."""
+        return f"{step}-{settings_key({name: asdict(self.config)[name] for name in STEP_SETTINGS[step]})}"
+
+    def _served(self, step: str, what: str, cost: dict[str, float], fresh: bool, announce: bool = True) -> None:
+        self.ledger.count(step, cost)
+        (self.ledger.computed if fresh else self.ledger.reused)[self.label].append(what)
+        if fresh and announce:
+            self.log(f"{self.label}: {what} took {cost['seconds']:.1f} s")
+
+    def json(self, step: str, compute: Callable[[], Any], entry: str | None = None, what: str | None = None) -> Any:
+        """The step's data (``entry``: one of several entries of a step, e.g. one re-training run)."""
+        key = self.key(step) if entry is None else f"{self.key(step)}/{entry}"
+        stored = self.disk.load_json(key)
+        fresh = stored is None
+        if fresh:
+            data, cost = timed(compute)
+            self.disk.save_json(key, {"data": data, **cost})
+            stored = self.disk.load_json(key)
+        self._served(step, what or step, stored, fresh, announce=entry is None)
+        return stored["data"]
+
+    def tensors(self, step: str, compute: Callable[[], Tensors]) -> Tensors:
+        """The step's tensors; what they cost is stored beside them."""
+        key = self.key(step)
+        stored, cost = self.disk.load_tensors(key), self.disk.load_json(key)
+        fresh = stored is None or cost is None
+        if fresh:
+            tensors, cost = timed(compute)
+            self.disk.save_tensors(key, tensors)
+            self.disk.save_json(key, cost)
+            stored = self.disk.load_tensors(key)
+        self._served(step, step, cost, fresh)
+        return stored  # type: ignore[return-value]
+
+
+def run_retrain(setup: Setup, rankings: Rankings, cache: StepCache) -> dict:
+    """Table 3: per-image test PSNR of every re-training run, one cache entry per run (its weights
+    are trained into the step's folder)."""
+    folder = cache.disk.folder / cache.key("retrain")
+    runs = retrain_runs(setup, rankings)
+    computed, began = len(cache.ledger.computed[cache.label]), time.perf_counter()
+    results: dict = {}
+    for run in progress_over(setup, "re-training", runs, lambda r: r.describe()):
+        node = results
+        for part in run.path[:-1]:
+            node = node.setdefault(part, {})
+        node[run.path[-1]] = cache.json("retrain", lambda: retrain_psnrs(setup, run, folder), entry=run.name,
+                                        what=f"re-training ({run.describe()})")
+    trained = len(cache.ledger.computed[cache.label]) - computed
+    if trained:
+        seconds = time.perf_counter() - began
+        cache.log(f"{cache.label}: re-training took {seconds:.1f} s ({trained} of {len(runs)} runs)")
+    return results
+
+
+def run_seed(setup: Setup, cache: StepCache) -> dict:
+    """Every step for one architecture and seed (prediction and re-training only for the first
+    ``prediction_seeds`` / ``retrain_seeds`` seeds): plain data per step, and the rankings."""
+    config = setup.config
+    rankings = cache.tensors("attribution", lambda: step_attribution(setup))
+    entry = {
+        "rankings": rankings,
+        "models": cache.json("models", lambda: step_models(setup)),
+        "masking": cache.json("masking", lambda: step_masking(setup, rankings)),
+        "ablation": cache.json("ablation", lambda: step_ablation(setup, rankings)),
+        "modulation": cache.json("modulation", lambda: step_modulation(setup, rankings)),
+        "distribution": {d: layer_shares(setup.index, setup.selection(rankings[f"faig/{d}"])) for d in DEGRADATIONS},
+    }
+    if setup.seed < config.prediction_seeds:
+        entry["prediction"] = cache.json("prediction", lambda: step_prediction(setup, rankings))
+    if setup.seed < config.retrain_seeds:
+        entry["retrain"] = run_retrain(setup, rankings, cache)
+    return entry
+
+
+def seed_artifacts(setup: Setup, cache: StepCache, entry: dict) -> Artifacts:
+    """What the figures need beyond results.json, from one seed: example images, the discovered
+    filters layer by layer, and the test inputs' overlap scores."""
+    rankings = entry["rankings"]
+    selections = {d: setup.selection(rankings[f"faig/{d}"]) for d in DEGRADATIONS}
+    tensors = cache.tensors("images", lambda: step_images(setup, rankings))
+    return Artifacts(images={key: value for key, value in tensors.items() if not key.startswith("psnr/")},
+                     psnrs={key.removeprefix("psnr/"): float(value) for key, value in tensors.items()
+                            if key.startswith("psnr/")},
+                     grids={d: selection_grids(setup.index, s) for d, s in selections.items()},
+                     densities={d: layer_densities(setup.index, s) for d, s in selections.items()},
+                     overlaps={mode: {d: entry["prediction"][mode]["degradations"][d]["test_overlaps"]
+                                      for d in DEGRADATIONS} for mode in ("standard", "reference_free")})
+
+
+def write_rankings(rankings: Rankings, index: FilterIndex, folder: Path) -> None:
+    """Every method's rankings as official index files, each tied to the network by its sidecar:
+    ``folder/<method>/<degradation>_index.txt``."""
+    for method in METHODS:
+        for d in DEGRADATIONS:
+            write_index_file(folder / method / f"{d}_index.txt", rankings[f"{method}/{d}"], index)
+
+
+def model_paths(preset: str, arch: str, seed: int, out_dir: Path, weights: Path | None, device: str | None,
+                progress: bool) -> tuple[Path, Path, bool]:
+    """``weights/<arch>_{baseline,target}.safetensors`` when a folder is given, else the preset's
+    committed weights, else (when it has none) a pair trained here with this seed, each stage
+    resuming from its checkpoint when there is one; the flag says whether they were trained."""
+    if weights is not None:
+        paths = weights / f"{arch}_baseline.safetensors", weights / f"{arch}_target.safetensors"
+        for path in paths:
+            if not path.is_file():
+                raise FaigError(f"no {path.name} in {weights}")
+        return paths[0], paths[1], False
+    try:
+        return preset_weights(preset, arch, "baseline"), preset_weights(preset, arch, "target"), False
+    except FaigError:
+        folder = out_dir / "models" / f"seed{seed}"
+        paths = tuple(folder / f"{arch}_{stage}.safetensors" for stage in STAGES)
+        for stage, path in zip(STAGES, paths):
+            if not path.is_file():
+                train_stages(preset, arch, folder, (stage,), seed=seed, device=device, progress=progress,
+                             resume=checkpoint_path(folder, f"{arch}_{stage}").is_file())
+        return paths[0], paths[1], True
+
+
+def reused_sentence(label: str, steps: list[str]) -> str:
+    """``srresnet seed 0: reused attribution, models, masking and 18 re-training runs from the cache``."""
+    runs = sum(1 for step in steps if step.startswith("re-training"))
+    named = list(dict.fromkeys(step for step in steps if not step.startswith("re-training")))
+    named += [f"{runs} re-training run{'s' if runs != 1 else ''}"] if runs else []
+    listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    return f"{label}: reused {listed} from the cache"
+
+
+def reproduce(preset: str = "embedded", archs: tuple[str, ...] | None = None,
+              out_dir: str | os.PathLike = "faig-reproduce", quick: bool = False, seeds: int | None = None,
+              retrain_steps: int | None = None, retrain_seeds: int | None = None, prediction_seeds: int | None = None,
+              weights: str | os.PathLike | None = None, device: str | None = None, progress: bool = True) -> Results:
+    """``faig reproduce``: every experiment for each architecture and seed, the paper's claims
+    judged, and the report.
+
+    Args:
+        preset: ``embedded`` or ``paper`` (settings, and the models when ``weights`` is None).
+        archs: architectures (None: the preset's).
+        out_dir: where everything goes; its ``cache/`` makes a rerun resume.
+        quick: a smoke test of every step in minutes, not the paper's protocol.
+        seeds, retrain_steps, retrain_seeds, prediction_seeds: overrides of the configuration.
+        weights: a folder of ``<arch>_{baseline,target}.safetensors`` to analyse (None: the preset's
+            committed weights, or a pair trained here when it ships none).
+        device: ``cpu``, ``cuda`` ... (None: CUDA when present).
+        progress: progress bars and sentences on stderr.
+
+    Returns:
+        The results, also written to ``OUT/results.json`` beside ``OUT/report.html``,
+        ``OUT/report.md``, ``OUT/figures/*.png`` and ``OUT/filters/<arch>/<method>/<degradation>_index.txt``.
+
+    Example:
+        >>> reproduce(quick=True, out_dir="faig-quick")  # doctest: +SKIP
+    """
+    config = make_config(preset, None if archs is None else tuple(archs), quick, seeds, retrain_steps, retrain_seeds,
+                         prediction_seeds)
+    return run(config, out_dir, weights, device, progress)
+
+
+def run(config: ReproduceConfig, out_dir: str | os.PathLike, weights: str | os.PathLike | None = None,
+        device: str | None = None, progress: bool = True) -> Results:
+    """:func:`reproduce` for a configuration (e.g. one smaller than ``--quick``, for tests)."""
+    from faig.report.build import write_report  # here: the report reads this package's schema
+
+    resolve_device(device)  # a device this machine lacks is refused before anything is written
+    out_dir = Path(out_dir)
+    check_writable_dir(out_dir)
+    began = time.perf_counter()
+    ledger = Ledger()
+
+    def log(message: str) -> None:
+        if progress:
+            tqdm.write(f"faig reproduce: {message}", file=sys.stderr)
+
+    mode = "quick: a smoke test, not the paper's protocol" if config.quick else "the paper's protocol"
+    log(f"{', '.join(config.archs)}, {config.seeds} seed{'s' if config.seeds > 1 else ''} ({mode}), into {out_dir}")
+    per_arch, artifacts, trained = {}, {}, {}
+    for arch in config.archs:
+        per_seed: dict[str, list] = defaultdict(list)
+        for seed in range(config.seeds):
+            baseline_path, target_path, trained[arch] = model_paths(
+                config.preset, arch, seed, out_dir, None if weights is None else Path(weights), device, progress)
+            baseline, target, arch_config = load_pair(baseline_path, target_path)
+            folder = out_dir / "cache" / f"{arch}-{file_key(baseline_path, target_path)}" / f"seed{seed}"
+            setup = Setup(config, arch, seed, baseline, target, baseline_path, arch_config, folder, device, progress)
+            cache = StepCache(folder, config, ledger, setup.label, log)
+            entry = run_seed(setup, cache)
+            if seed == 0:
+                artifacts[arch] = seed_artifacts(setup, cache, entry)
+                write_rankings(entry["rankings"], setup.index, out_dir / "filters" / arch)
+            for name, value in entry.items():
+                per_seed[name].append(value)
+            if ledger.reused[setup.label]:
+                log(reused_sentence(setup.label, ledger.reused[setup.label]))
+        per_arch[arch] = aggregate(per_seed)
+    seeds = config.step_seeds()
+    spread = {step: "seeds" if seeds[step] > 1 else "images" for step in ("masking", "ablation", "retrain")}
+    spread["models"] = "seeds"  # the mean over seeds of each seed's mean over the images
+    findings = [finding for arch in config.archs for finding in judge(arch, per_arch[arch], spread, seeds)]
+    ledger.seconds["total_compute"] = sum(ledger.seconds.values())
+    ledger.cpu_seconds["total_compute"] = sum(ledger.cpu_seconds.values())
+    results = Results(per_arch, findings, spread,
+                      {**config.to_dict(), "models_trained_here": trained, "command": rerun_command(config),
+                       "torch": torch.__version__, "threads": torch.get_num_threads()},
+                      {k: round(v, 3) for k, v in ledger.seconds.items()},
+                      {k: round(v, 3) for k, v in ledger.cpu_seconds.items()})
+    report_began = time.perf_counter()
+    write_report(results, artifacts, out_dir)
+    results.timing["report"] = round(time.perf_counter() - report_began, 3)
+    results.timing["wall_this_invocation"] = round(time.perf_counter() - began, 3)
+    write_json(out_dir / "results.json", results.to_json())
+    log(f"{results.holding()} of {len(results.findings)} findings hold; wrote report.html, report.md and "
+        f"results.json to {out_dir}")
+    return results

@@ -1,0 +1,108 @@
+"""`faig reproduce` end to end on tiny networks of both architectures: every result, the report,
+the index files, and a rerun that reuses every step from the cache."""
+
+import json
+import re
+
+import pytest
+
+import faig.reproduce.steps as steps
+from faig.attribution.filters import FilterIndex, read_index_file
+from faig.data.degradations import VARIANTS
+from faig.models.checkpoints import load_model
+from faig.names import DEGRADATIONS, METHODS
+from faig.reproduce.run import reused_sentence, run
+from faig.reproduce.schema import Results
+
+ARCHS = ("srresnet", "srcnn_style")
+
+
+def check_results(results: Results) -> None:
+    """Every measurement the report reads, for each architecture, through the typed accessors."""
+    for arch in ARCHS:
+        entry = results.arch(arch)
+        assert all(isinstance(entry.psnr(stage, v), float) for stage in ("baseline", "target", "bicubic")
+                   for v in VARIANTS)
+        for method in METHODS:
+            for d in DEGRADATIONS:
+                for on in DEGRADATIONS:
+                    assert entry.drop(method, d, on=on, percent=100.0)["mean"] >= 0
+                    assert entry.retrained(method, d, task=on)["mean"] > 0
+        for d in DEGRADATIONS:
+            assert sum(entry.distribution[d].values()) == pytest.approx(1.0)
+            assert 0 <= entry.prediction_for("reference_free", d)["accuracy"] <= 1
+            assert [point["lambda"] for point in entry.modulation[d]] == [0.0, 1.0]
+            assert entry.gain_over_random("faig", d, "blur")["mean"] == pytest.approx(
+                entry.retrained("faig", d, "blur")["mean"] - entry.retrained("random", d, "blur")["mean"])
+        assert entry.upper_bound("noise")["psnr"] > 0
+        assert sum(sum(row.values()) for row in entry.confusion("standard").values()) == 2 * len(VARIANTS)
+    assert len(results.findings) == 22 and results.findings[0]["claim"].startswith("the baseline is a real SR model")
+    assert {"attribution", "masking", "retrain", "prediction", "images", "report"} <= set(results.timing)
+
+
+def check_report(out) -> None:
+    """The report files exist, reference only files that exist, say the mode and count the findings."""
+    markdown = (out / "report.md").read_text()
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", markdown)
+    assert links and all((out / link).is_file() for link in links)
+    html = (out / "report.html").read_text()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert len(sources) == len(links) and all(s.startswith("data:image/png;base64,") for s in sources)
+    holding = sum(f["holds"] for f in json.loads((out / "results.json").read_text())["findings"])
+    assert f"## {holding} of 22 findings hold" in markdown
+    assert markdown.splitlines()[0].endswith("(quick: a smoke test, not the paper's protocol)")
+    assert ("**NO**" in markdown) == (holding < 22) and ('class="fails">NO<' in html) == (holding < 22)
+
+
+@pytest.mark.slow
+def test_a_tiny_run_writes_everything_and_a_rerun_reuses_every_step(tmp_path, tiny_weights, tiny_config, small_tiles,
+                                                                     monkeypatch, capsys):
+    out = tmp_path / "run"
+    results = run(tiny_config(ARCHS), out, weights=tiny_weights, progress=False)
+    check_results(results)
+    check_report(out)
+    assert Results.from_json(json.loads((out / "results.json").read_text())).to_json() == \
+        json.loads(json.dumps(results.to_json()))
+    index = FilterIndex.from_module(load_model(tiny_weights / "srcnn_style_target.safetensors")[0])
+    written = out / "filters" / "srcnn_style" / "faig" / "noise_index.txt"
+    assert read_index_file(written, index).tolist() == results_ranking(out, "srcnn_style")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a cached step was computed again")
+
+    monkeypatch.setattr(steps, "attribute", refuse)
+    monkeypatch.setattr(steps, "retrain", refuse)
+    monkeypatch.setattr("faig.report.build.write_report", lambda *args: None)  # drawn above already
+    again = run(tiny_config(ARCHS), out, weights=tiny_weights, progress=True)
+    assert again.to_json()["masking"] == results.to_json()["masking"]
+    assert again.findings == results.findings
+    assert "srcnn_style seed 0: reused attribution, models, masking, ablation, modulation, prediction, images " \
+           "and 18 re-training runs from the cache" in capsys.readouterr().err
+
+
+def results_ranking(out, arch: str) -> list[int]:
+    return [int(line) for line in (out / "filters" / arch / "faig" / "noise_index.txt").read_text().split()]
+
+
+def test_the_reused_steps_are_listed_in_a_sentence():
+    assert reused_sentence("srresnet seed 1", ["models"]) == "srresnet seed 1: reused models from the cache"
+    steps_reused = ["attribution", "re-training (a)", "re-training (b)", "images"]
+    assert reused_sentence("x", steps_reused) == "x: reused attribution, images and 2 re-training runs from the cache"
+
+
+@pytest.mark.slow
+def test_two_seeds_spread_over_seeds_and_judge_on_them(tmp_path, tiny_weights, tiny_config, small_tiles, monkeypatch):
+    """Over seeds, with re-training and prediction on the first seed only (their steps are stubbed)."""
+    monkeypatch.setattr("faig.reproduce.run.run_retrain", lambda setup, rankings, cache: fake_retrain())
+    monkeypatch.setattr("faig.report.build.write_report", lambda *args: None)
+    results = run(tiny_config(("srresnet",), seeds=2), tmp_path, weights=tiny_weights, progress=False)
+    assert results.spread == {"masking": "seeds", "ablation": "seeds", "retrain": "images", "models": "seeds"}
+    assert results.findings[1]["spread"].endswith("over 2 seeds")
+    assert results.arch("srresnet").gain_over_random("faig", "blur", "blur") == {"mean": 1.0, "std": 0.0}
+
+
+def fake_retrain() -> dict:
+    runs = {"upper_bound": {t: [30.0, 30.0] for t in DEGRADATIONS}}
+    runs.update({m: {d: {t: [28.0 + (m == "faig"), 29.0 + (m == "faig")] for t in DEGRADATIONS}
+                     for d in DEGRADATIONS} for m in METHODS})
+    return runs

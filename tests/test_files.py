@@ -1,0 +1,88 @@
+"""Atomic writes: errors name the user's path, files get the umask's permissions, outputs are checked."""
+
+import errno
+import os
+import stat
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import faig.files as files
+from faig.errors import FaigError
+from faig.files import atomic_path, check_writable_file, write_tensors, write_text
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_a_failed_write_names_the_users_file_not_the_temporary_one(tmp_path):
+    target = tmp_path / "e.json"
+    with pytest.raises(OSError) as error:
+        with atomic_path(target) as tmp:
+            raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
+    assert error.value.errno == errno.ENOSPC and error.value.filename == str(target)
+    with pytest.raises(OSError) as error:
+        with atomic_path(target):
+            raise OSError(errno.ENOSPC, "No space left on device")  # as a failed write() says it
+    assert error.value.filename == str(target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_temporary_file_that_cannot_be_made_names_the_users_file(tmp_path, monkeypatch):
+    def refuse(prefix, suffix, dir):
+        raise PermissionError(errno.EACCES, "Permission denied", os.path.join(dir, f"{prefix}3zbkm1l6{suffix}"))
+
+    monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
+    with pytest.raises(PermissionError) as error:
+        write_text(tmp_path / "e.json", "{}")
+    assert error.value.filename == str(tmp_path / "e.json") and error.value.strerror == "Permission denied"
+
+
+def test_errors_about_other_files_pass_unchanged(tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        with atomic_path(tmp_path / "out.txt"):
+            (tmp_path / "missing.txt").read_text()
+    assert error.value.filename == str(tmp_path / "missing.txt")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_every_written_file_respects_the_umask(tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        write_text(tmp_path / "a.txt", "x")
+        write_tensors(tmp_path / "b.safetensors", {"x": torch.arange(3.0)}, {"note": "kept"})
+    finally:
+        os.umask(previous)
+    assert mode(tmp_path / "a.txt") == mode(tmp_path / "b.safetensors") == 0o666 & ~umask
+
+
+def test_write_tensors_writes_views_of_one_tensor(tmp_path):
+    table = torch.arange(6.0).view(2, 3)
+    write_tensors(tmp_path / "t.safetensors", {"row": table[0], "column": table[:, 1], "all": table})
+    loaded = load_file(tmp_path / "t.safetensors")
+    assert loaded["row"].tolist() == [0.0, 1.0, 2.0] and loaded["column"].tolist() == [1.0, 4.0]
+
+
+def test_an_output_file_must_not_be_a_folder_nor_inside_a_file(tmp_path):
+    (tmp_path / "folder").mkdir()
+    with pytest.raises(FaigError, match="output file .*folder is a folder"):
+        check_writable_file(tmp_path / "folder")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(FaigError, match="cannot create output folder .*: .*file is a file"):
+        check_writable_file(tmp_path / "file" / "sub" / "e.json")
+    check_writable_file(tmp_path / "new" / "e.json")
+    assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into read-only folders")
+def test_an_output_file_in_a_read_only_folder_is_refused(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(FaigError, match="is not writable"):
+            check_writable_file(folder / "e.json")
+    finally:
+        folder.chmod(0o700)
