@@ -12,10 +12,11 @@ trained there with ``faig train`` itself, across sessions when on the CPU:
         --out benchmarks/paper_regime/<name> [--resume]
     python benchmarks/paper_regime.py curves --json benchmarks/results/paper_regime.json
 
-The selection rule, fixed before any finding was looked at: among candidates whose baseline's clean
-validation PSNR has plateaued (under 0.05 dB gained over its last fifth) and whose target's blind-mix
-validation PSNR has plateaued likewise, take the one with the highest mean target validation PSNR
-over clean, blur, noise and blur+noise; test-split PSNRs and findings are reported, never chosen by.
+The selection rule, fixed before any finding was looked at: among candidates whose finished baseline's
+clean validation PSNR has plateaued (under 0.05 dB gained over the last fifth of its validations) and
+whose finished target's blind-mix validation PSNRs have plateaued likewise, take the one with the
+highest mean target validation PSNR over clean, blur, noise and blur+noise; a stage still running is
+not judged. Test-split PSNRs and findings are reported, never chosen by.
 """
 
 from __future__ import annotations
@@ -129,6 +130,8 @@ def curves(json_path: Path, figure_path: Path) -> dict:
             "steps": config.steps, "lr": config.lr, "state": state, "history": history,
             "plateau_gain_db": {v: plateau_gain(history, v) for v in variants}}
         steps = [entry["step"] for entry in history]
+        if not history:
+            axis.text(0.5, 0.5, "no validation yet", ha="center", va="center", transform=axis.transAxes)
         for colour, variant in zip(("C0", "C1", "C2", "C3"), variants):
             axis.plot(steps, [e["val_psnr"][variant] for e in history], color=colour, label=f"{variant} (validation)")
             axis.plot(steps, [e["train_psnr"][variant] for e in history], color=colour, linestyle="--",
@@ -136,7 +139,8 @@ def curves(json_path: Path, figure_path: Path) -> dict:
         axis.set_title(f"{name} {stage} ({state})", fontsize=9)
         axis.set_xlabel("training step")
         axis.set_ylabel("PSNR (dB)")
-        axis.legend(fontsize=6)
+        if history:
+            axis.legend(fontsize=6)
     figure.tight_layout()
     figure_path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(figure_path, dpi=110)

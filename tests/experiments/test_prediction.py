@@ -76,3 +76,31 @@ def test_reference_free_pairs_take_the_target_output_as_ground_truth(pair_models
     assert [p.name for p in free] == [p.name for p in pairs]
     assert all(f.hr.shape == p.hr.shape and not torch.equal(f.hr, p.hr) for f, p in zip(free, pairs))
     assert all(torch.equal(f.lr, p.lr) for f, p in zip(free, pairs))
+
+
+def test_three_degradations_predict_several_labels_at_once():
+    """N-way Eq. 8: one threshold per degradation; the confusion matrix spans every combination."""
+    from faig.experiments.prediction import evaluate_prediction, has_degradation
+
+    total = 16
+    sets = {d: torch.zeros(total, dtype=torch.bool) for d in ("blur", "noise", "jpeg")}
+    sets["blur"][0:4] = True
+    sets["noise"][4:8] = True
+    sets["jpeg"][8:12] = True
+
+    def own(variant: str) -> torch.Tensor:
+        row = torch.zeros(total, dtype=torch.bool)
+        for k, d in enumerate(("blur", "noise", "jpeg")):
+            if d in variant.split("+"):
+                row[4 * k:4 * k + 2] = True
+        if variant == "clean":
+            row[12:15] = True  # filters no degradation set holds
+        return row
+
+    variants = ["clean", "blur", "noise", "jpeg", "blur+jpeg", "noise+jpeg", "blur+noise+jpeg"] * 2
+    own_sets = torch.stack([own(v) for v in variants])
+    result = evaluate_prediction(own_sets, variants, own_sets, variants, sets)
+    assert {d: result["degradations"][d]["accuracy"] for d in sets} == {"blur": 1.0, "noise": 1.0, "jpeg": 1.0}
+    assert result["confusion"]["blur+jpeg"]["blur+jpeg"] == 2
+    assert len(result["confusion"]["clean"]) == 8
+    assert has_degradation(["blur1+jpeg50", "noise0.05"], "blur").tolist() == [True, False]

@@ -9,15 +9,16 @@ four variants.
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch import nn
 
 from faig.attribution.filters import FilterIndex
-from faig.data.degradations import VARIANTS
+from faig.data.degradations import variant_parts
 from faig.data.layout import Pair
 from faig.errors import FaigError
 from faig.experiments.common import outputs, runner
-from faig.names import DEGRADATIONS
 
 
 def own_filters(scores: torch.Tensor, index: FilterIndex, percent: float) -> torch.Tensor:
@@ -40,11 +41,22 @@ def overlap_scores(image_sets: torch.Tensor, degradation_set: torch.Tensor) -> t
 
 
 def has_degradation(variants: list[str], degradation: str) -> torch.Tensor:
-    """Ground-truth labels: whether each variant name (``clean``, ``blur+noise`` ...) contains D."""
-    unknown = sorted(set(variants) - set(VARIANTS))
-    if unknown:
-        raise FaigError(f"unknown variant {unknown[0]!r}; choose from {', '.join(VARIANTS)}")
-    return torch.tensor([degradation in name.split("+") for name in variants])
+    """Ground-truth labels: whether each variant name (``clean``, ``blur+noise``, ``blur1+jpeg`` ...)
+    contains the kind of degradation D (its level aside: ``blur1`` contains ``blur``)."""
+    (kind,) = variant_parts(degradation) or ("clean",)
+    return torch.tensor([kind in variant_parts(name) for name in variants])
+
+
+def label_combinations(degradations: tuple[str, ...]) -> list[str]:
+    """Every variant that N binary decisions can amount to, fewest degradations first: for
+    (blur, noise) the paper's ``clean``, ``blur``, ``noise``, ``blur+noise``.
+
+    Example:
+        >>> label_combinations(("blur", "noise", "jpeg"))[4:]
+        ['blur+noise', 'blur+jpeg', 'noise+jpeg', 'blur+noise+jpeg']
+    """
+    return ["clean"] + ["+".join(chosen) for size in range(1, len(degradations) + 1)
+                        for chosen in itertools.combinations(degradations, size)]
 
 
 def accuracy(scores: torch.Tensor, labels: torch.Tensor, threshold: float) -> float:
@@ -63,16 +75,18 @@ def choose_threshold(scores: torch.Tensor, labels: torch.Tensor) -> float:
 
 
 def predicted_variant(decisions: dict[str, bool]) -> str:
-    """The variant name that a set of binary decisions amounts to."""
-    present = [d for d in DEGRADATIONS if decisions[d]]
+    """The variant name that a set of binary decisions amounts to (in the decisions' order)."""
+    present = [d for d, decided in decisions.items() if decided]
     return "+".join(present) if present else "clean"
 
 
 def confusion(variants: list[str], decisions: dict[str, torch.Tensor]) -> dict[str, dict[str, int]]:
-    """Counts of (true variant, predicted variant) over the test inputs."""
-    table = {true: {predicted: 0 for predicted in VARIANTS} for true in VARIANTS}
+    """Counts of (true variant, predicted variant) over the test inputs, for any number of
+    degradations (one threshold each, so several labels at once)."""
+    labels = label_combinations(tuple(decisions))
+    table = {true: {predicted: 0 for predicted in labels} for true in dict.fromkeys([*labels, *variants])}
     for position, true in enumerate(variants):
-        table[true][predicted_variant({d: bool(decisions[d][position]) for d in DEGRADATIONS})] += 1
+        table[true][predicted_variant({d: bool(flags[position]) for d, flags in decisions.items()})] += 1
     return table
 
 
@@ -81,12 +95,14 @@ def evaluate_prediction(calibrate_sets: torch.Tensor, calibrate_variants: list[s
     """Thresholds from the calibration inputs, accuracy and confusion table on the test inputs.
 
     ``*_sets`` are the inputs' own filter sets (:func:`own_filters`), ``degradation_sets`` the
-    boolean top-p% masks of each degradation's Eq. 7 ranking. Returns plain data: per degradation
-    ``threshold``, ``accuracy``, ``n``, ``calibrate_accuracy``, ``accuracy_by_variant`` and the test
-    overlap scores by variant, plus ``confusion``."""
+    boolean top-p% masks of each degradation's Eq. 7 ranking (any number: one threshold per
+    degradation, one against the rest). Returns plain data: per degradation ``threshold``,
+    ``accuracy``, ``n``, ``calibrate_accuracy``, ``accuracy_by_variant`` and the test overlap scores
+    by variant, plus ``confusion``."""
     result: dict = {"degradations": {}}
     decisions = {}
-    for degradation in DEGRADATIONS:
+    names = list(dict.fromkeys([*label_combinations(tuple(degradation_sets)), *test_variants]))
+    for degradation in degradation_sets:
         calibrate_scores = overlap_scores(calibrate_sets, degradation_sets[degradation])
         calibrate_labels = has_degradation(calibrate_variants, degradation)
         threshold = choose_threshold(calibrate_scores, calibrate_labels)
@@ -99,10 +115,10 @@ def evaluate_prediction(calibrate_sets: torch.Tensor, calibrate_variants: list[s
             "n": len(test_variants),
             "calibrate_accuracy": accuracy(calibrate_scores, calibrate_labels, threshold),
             "accuracy_by_variant": {name: accuracy(test_scores[kept], test_labels[kept], threshold)
-                                    for name in VARIANTS
+                                    for name in names
                                     if (kept := torch.tensor([v == name for v in test_variants])).any()},
             "test_overlaps": {name: [float(s) for s, v in zip(test_scores, test_variants) if v == name]
-                              for name in VARIANTS},
+                              for name in names},
         }
     result["confusion"] = confusion(test_variants, decisions)
     return result
