@@ -80,7 +80,9 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     results = reproduce(args.preset, _archs(args.arch), args.out, quick=args.quick, seeds=args.seeds,
                         retrain_steps=args.retrain_steps, retrain_seeds=args.retrain_seeds,
                         prediction_seeds=args.prediction_seeds, weights=args.weights, device=args.device,
-                        progress=not args.quiet)
+                        progress=not args.quiet,
+                        folders={split: getattr(args, f"{split}_dir") for split in ("train", "discover", "calibrate",
+                                                                                      "test")})
     print(f"{results.holding()} of {len(results.findings)} findings hold; report: {Path(args.out) / 'report.html'} "
           f"(also report.md, results.json, figures/)")
     return 0
@@ -235,6 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--retrain-seeds", type=int, help="seeds for re-training (default 1; the paper's: 3)")
     reproduce.add_argument("--prediction-seeds", type=int, help="seeds for degradation prediction (default 1)")
     reproduce.add_argument("--weights", help="folder of <arch>_{baseline,target}.safetensors to analyse")
+    for split, role in (("train", "DIV2K-train: re-training (and training, when the preset ships no weights)"),
+                        ("discover", "Set14: where filters are found"), ("calibrate", "BSD100: Eq. 8's thresholds"),
+                        ("test", "DIV2K-val: evaluation and prediction")):
+        reproduce.add_argument(f"--{split}-dir", help=f"a folder of HR images (or an official layout with GTmod12/) "
+                                                      f"in the {split} split's role, the paper's {role}")
     reproduce.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     reproduce.add_argument("--quiet", action="store_true", help="no progress bars or progress sentences")
     reproduce.set_defaults(run=_cmd_reproduce)

@@ -106,3 +106,37 @@ def fake_retrain() -> dict:
     runs.update({m: {d: {t: [28.0 + (m == "faig"), 29.0 + (m == "faig")] for t in DEGRADATIONS}
                      for d in DEGRADATIONS} for m in METHODS})
     return runs
+
+
+@pytest.mark.slow
+def test_the_papers_protocol_runs_on_user_folders(tmp_path, tiny_weights, tiny_config, monkeypatch):
+    """--train-dir/--discover-dir/--calibrate-dir/--test-dir replace the embedded splits, image for
+    image (re-training reads the train folder), and the folders are part of the step cache's keys."""
+    import torch
+    from dataclasses import replace
+
+    from faig.data.images import write_image
+
+    monkeypatch.setattr("faig.report.build.write_report", lambda *args: None)
+    generator = torch.Generator().manual_seed(0)
+    folders = {}
+    for split in ("train", "discover", "calibrate", "test"):
+        folders[split] = tmp_path / split
+        for index in range(2):
+            smooth = torch.nn.functional.interpolate(torch.rand(1, 3, 6, 6, generator=generator), size=(48, 48),
+                                                     mode="bicubic", align_corners=False).clamp(0, 1)
+            write_image(folders[split] / f"{split}{index}.png", smooth)
+    loaded = []
+    real_load = steps.load_images
+    monkeypatch.setattr(steps, "load_images", lambda split, folder, scale: loaded.append((split, folder)) or
+                        real_load(split, folder, scale))
+    trained_on = []
+    real_retrain = steps.retrain
+    monkeypatch.setattr(steps, "retrain", lambda *args, **kwargs: trained_on.append(kwargs["hr_dir"]) or
+                        real_retrain(*args, **kwargs))
+    config = replace(tiny_config(("srresnet",)), folders=tuple(sorted((k, str(v)) for k, v in folders.items())))
+    results = run(config, tmp_path / "out", weights=tiny_weights, progress=False)
+    assert {split: folder for split, folder in loaded} == {s: str(f) for s, f in folders.items() if s != "train"}
+    assert set(trained_on) == {str(folders["train"])}
+    assert results.arch("srresnet").psnr("target", "clean") > 0
+    assert "--test-dir" in json.loads((tmp_path / "out" / "results.json").read_text())["config"]["command"]

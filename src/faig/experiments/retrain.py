@@ -60,9 +60,11 @@ def gradient_mask(index: FilterIndex, selection: torch.Tensor) -> dict[str, torc
 
 def retrain(init_weights: str | os.PathLike, arch: ArchConfig, task: str, selection: torch.Tensor | None,
             config: RetrainConfig, seed: int, out_dir: str | os.PathLike, name: str,
-            device: str | None = None, progress: bool = False) -> nn.Module:
+            device: str | None = None, progress: bool = False,
+            hr_dir: str | os.PathLike | None = None) -> nn.Module:
     """Re-train ``init_weights`` (the baseline) on ``task``, only the selected filters (all
-    parameters when ``selection`` is None), and return the network.
+    parameters when ``selection`` is None), and return the network; on the embedded ``train`` split,
+    or on the HR images of ``hr_dir``.
 
     The run writes ``out_dir/<name>.safetensors``; an interrupted one resumes from its checkpoint.
     Finished runs are not looked up here: their callers cache what they measure on the network
@@ -70,6 +72,6 @@ def retrain(init_weights: str | os.PathLike, arch: ArchConfig, task: str, select
     """
     mask = None if selection is None else gradient_mask(FilterIndex.from_module(build_model(arch)), selection)
     train(task_config(arch, task, config, seed), out_dir, init_weights, resume=checkpoint_path(out_dir, name).is_file(),
-          device=device, progress=progress, gradient_mask=mask, name=name)
+          device=device, hr_dir=hr_dir, progress=progress, gradient_mask=mask, name=name)
     model, _ = load_model(Path(out_dir) / f"{name}.safetensors")
     return model

@@ -4,8 +4,10 @@ that reruns it. The configuration is saved in results.json (``config``) beside t
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+from faig.data.splits import SPLITS
 from faig.errors import FaigError
 from faig.experiments.masking import PAPER_PERCENTS
 from faig.experiments.modulation import PAPER_LAMBDAS
@@ -46,9 +48,15 @@ class ReproduceConfig:
     modulation_images: int = 8
     lambdas: tuple[float, ...] = PAPER_LAMBDAS
     strip_lambdas: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5)
+    folders: tuple[tuple[str, str], ...] = ()  # (split, folder of HR images) replacing embedded splits
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def folder(self, split: str) -> str | None:
+        """The user's folder that plays ``split``'s role (the paper's protocol on DIV2K-train, Set14,
+        BSD100, DIV2K-val), or None for the embedded split."""
+        return dict(self.folders).get(split)
 
     def step_seeds(self) -> dict[str, int]:
         """How many seeds each step whose results are judged runs with."""
@@ -66,7 +74,7 @@ QUICK: dict[str, Any] = dict(
 
 def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, quick: bool = False,
                 seeds: int | None = None, retrain_steps: int | None = None, retrain_seeds: int | None = None,
-                prediction_seeds: int | None = None) -> ReproduceConfig:
+                prediction_seeds: int | None = None, folders: dict[str, str] | None = None) -> ReproduceConfig:
     """The default (or ``quick``) configuration with the command line's overrides, checked.
 
     Args:
@@ -74,12 +82,15 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
         archs: architectures to run (None: the preset's).
         quick: start from :data:`QUICK` instead of the full protocol.
         seeds, retrain_steps, retrain_seeds, prediction_seeds: overrides (None: the default's).
+        folders: split -> folder of HR images (or an official layout with ``GTmod12/``) that takes
+            that split's role: ``train``, ``discover``, ``calibrate``, ``test``.
 
     Returns:
         The configuration; ``retrain_seeds`` and ``prediction_seeds`` at most ``seeds``.
 
     Raises:
-        FaigError: an unknown preset or architecture, no architecture, a count below 1.
+        FaigError: an unknown preset or architecture, no architecture, a count below 1, an unknown
+            split or a folder that does not exist.
 
     Example:
         >>> config = make_config(quick=True, seeds=2, retrain_steps=50)
@@ -99,6 +110,13 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
             raise FaigError(f"--{name.replace('_', '-')} must be at least 1, not {getattr(config, name)}")
     if config.retrain.steps < 1:
         raise FaigError(f"--retrain-steps must be at least 1, not {config.retrain.steps}")
+    chosen = {split: str(folder) for split, folder in (folders or {}).items() if folder is not None}
+    for split, folder in chosen.items():
+        if split not in SPLITS:
+            raise FaigError(f"unknown split {split!r} for a folder; choose from {', '.join(SPLITS)}")
+        if not Path(folder).is_dir():
+            raise FaigError(f"--{split}-dir {folder} is not a folder")
+    config = replace(config, folders=tuple(sorted(chosen.items())))
     return replace(config, retrain_seeds=min(config.retrain_seeds, config.seeds),
                    prediction_seeds=min(config.prediction_seeds, config.seeds))
 
@@ -119,4 +137,5 @@ def rerun_command(config: ReproduceConfig) -> str:
             parts.append(f"--{name.replace('_', '-')} {getattr(config, name)}")
     if config.retrain.steps != defaults.retrain.steps:
         parts.append(f"--retrain-steps {config.retrain.steps}")
+    parts += [f"--{split}-dir {folder}" for split, folder in config.folders]
     return " ".join(parts)

@@ -40,9 +40,9 @@ from faig.training.config import STAGES
 from faig.training.trainer import checkpoint_path, train_stages
 
 # The settings each step's result depends on (besides the models and the seed): its cache key.
-ATTRIBUTION_SETTINGS = ("quadrature", "steps", "discover_images")
+ATTRIBUTION_SETTINGS = ("quadrature", "steps", "discover_images", "folders")
 STEP_SETTINGS: dict[str, tuple[str, ...]] = {
-    "models": ("test_images",),
+    "models": ("test_images", "folders"),
     "attribution": ATTRIBUTION_SETTINGS,
     "masking": ATTRIBUTION_SETTINGS + ("percents",),
     "ablation": ATTRIBUTION_SETTINGS,
@@ -184,9 +184,10 @@ def write_rankings(rankings: Rankings, index: FilterIndex, folder: Path) -> None
 
 
 def model_paths(preset: str, arch: str, seed: int, out_dir: Path, weights: Path | None, device: str | None,
-                progress: bool) -> tuple[Path, Path, bool]:
+                progress: bool, config: ReproduceConfig | None = None) -> tuple[Path, Path, bool]:
     """``weights/<arch>_{baseline,target}.safetensors`` when a folder is given, else the preset's
-    committed weights, else (when it has none) a pair trained here with this seed, each stage
+    committed weights, else (when it has none) a pair trained here with this seed (on the user's
+    ``train`` folder and validated on the ``discover`` one when ``config`` names them), each stage
     resuming from its checkpoint when there is one; the flag says whether they were trained."""
     if weights is not None:
         paths = weights / f"{arch}_baseline.safetensors", weights / f"{arch}_target.safetensors"
@@ -202,7 +203,9 @@ def model_paths(preset: str, arch: str, seed: int, out_dir: Path, weights: Path 
         for stage, path in zip(STAGES, paths):
             if not path.is_file():
                 train_stages(preset, arch, folder, (stage,), seed=seed, device=device, progress=progress,
-                             resume=checkpoint_path(folder, f"{arch}_{stage}").is_file())
+                             resume=checkpoint_path(folder, f"{arch}_{stage}").is_file(),
+                             hr_dir=config.folder("train") if config else None,
+                             val_dir=config.folder("discover") if config else None)
         return paths[0], paths[1], True
 
 
@@ -218,9 +221,12 @@ def reused_sentence(label: str, steps: list[str]) -> str:
 def reproduce(preset: str = "embedded", archs: tuple[str, ...] | None = None,
               out_dir: str | os.PathLike = "faig-reproduce", quick: bool = False, seeds: int | None = None,
               retrain_steps: int | None = None, retrain_seeds: int | None = None, prediction_seeds: int | None = None,
-              weights: str | os.PathLike | None = None, device: str | None = None, progress: bool = True) -> Results:
+              weights: str | os.PathLike | None = None, device: str | None = None, progress: bool = True,
+              folders: dict[str, str] | None = None) -> Results:
     """``faig reproduce``: every experiment for each architecture and seed, the paper's claims
-    judged, and the report.
+    judged, and the report; on the embedded splits, or on the user's folders in their roles (the
+    paper's protocol: ``train`` DIV2K-train, ``discover`` Set14, ``calibrate`` BSD100, ``test``
+    DIV2K-val).
 
     Args:
         preset: ``embedded`` or ``paper`` (settings, and the models when ``weights`` is None).
@@ -232,6 +238,8 @@ def reproduce(preset: str = "embedded", archs: tuple[str, ...] | None = None,
             committed weights, or a pair trained here when it ships none).
         device: ``cpu``, ``cuda`` ... (None: CUDA when present).
         progress: progress bars and sentences on stderr.
+        folders: split -> folder of HR images replacing that embedded split (LR inputs are made
+            from them by Eq. 1; ``train`` also feeds re-training and any training of the models).
 
     Returns:
         The results, also written to ``OUT/results.json`` beside ``OUT/report.html``,
@@ -241,7 +249,7 @@ def reproduce(preset: str = "embedded", archs: tuple[str, ...] | None = None,
         >>> reproduce(quick=True, out_dir="faig-quick")  # doctest: +SKIP
     """
     config = make_config(preset, None if archs is None else tuple(archs), quick, seeds, retrain_steps, retrain_seeds,
-                         prediction_seeds)
+                         prediction_seeds, folders)
     return run(config, out_dir, weights, device, progress)
 
 
@@ -267,7 +275,8 @@ def run(config: ReproduceConfig, out_dir: str | os.PathLike, weights: str | os.P
         per_seed: dict[str, list] = defaultdict(list)
         for seed in range(config.seeds):
             baseline_path, target_path, trained[arch] = model_paths(
-                config.preset, arch, seed, out_dir, None if weights is None else Path(weights), device, progress)
+                config.preset, arch, seed, out_dir, None if weights is None else Path(weights), device, progress,
+                config)
             baseline, target, arch_config = load_pair(baseline_path, target_path)
             folder = out_dir / "cache" / f"{arch}-{file_key(baseline_path, target_path)}" / f"seed{seed}"
             setup = Setup(config, arch, seed, baseline, target, baseline_path, arch_config, folder, device, progress)

@@ -74,7 +74,8 @@ class Setup:
         return FilterIndex.from_module(self.target)
 
     def images(self, split: str, count: int) -> list[NamedImage]:
-        return spread(load_images(split, None, self.scale), count)
+        """``count`` images of the embedded split, or of the user's folder in its role."""
+        return spread(load_images(split, self.config.folder(split), self.scale), count)
 
     def pairs(self, images: list[NamedImage], name: str) -> list[Pair]:
         return degraded_pairs(images, variant(name, self.scale), self.seed)
@@ -262,7 +263,7 @@ def retrain_runs(setup: Setup, rankings: Rankings) -> list[RetrainRun]:
 def retrain_psnrs(setup: Setup, run: RetrainRun, folder: Path) -> list[float]:
     """Per-image test PSNR (dB) of one re-training run's network on its task's inputs."""
     model = retrain(setup.baseline_path, setup.arch_config, run.task, run.selection, setup.config.retrain,
-                    setup.seed, folder, run.name, setup.device, progress=False)
+                    setup.seed, folder, run.name, setup.device, progress=False, hr_dir=setup.config.folder("train"))
     pairs = setup.pairs(setup.images("test", setup.config.test_images), run.task)
     restored = outputs(runner(model), [pair.lr for pair in pairs])
     return [psnr(output, pair.hr, setup.scale) for output, pair in zip(restored, pairs)]
