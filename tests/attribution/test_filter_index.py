@@ -178,3 +178,12 @@ class TestAnyLayer:
 
         index = FilterIndex.from_module(build_model(ArchConfig("srresnet", 2, width=4, depth=1)))
         assert all(len(shape) == 3 for shape in index.layer_shapes())
+
+
+def test_top_count_cuts_as_the_official_scripts():
+    """int(N * p / 100): 216 of the embedded srresnet's 21,696 filters at 1% (rounding gave 217)."""
+    from faig.models.registry import build_model, preset_arch
+
+    index = FilterIndex.from_module(build_model(preset_arch("embedded", "srresnet")))
+    assert index.total == 21_696
+    assert [index.top_count(p) for p in (0.5, 1, 5, 100)] == [108, 216, 1084, 21_696]

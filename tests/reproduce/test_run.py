@@ -35,6 +35,10 @@ def check_results(results: Results) -> None:
             assert entry.gain_over_random("faig", d, "blur")["mean"] == pytest.approx(
                 entry.retrained("faig", d, "blur")["mean"] - entry.retrained("random", d, "blur")["mean"])
         assert entry.upper_bound("noise")["psnr"] > 0
+        for method in METHODS:
+            for d in DEGRADATIONS:
+                assert entry.official_drop(method, d, 1.0)["mean"] >= 0
+                assert entry.official_drop(method, d, 100.0) is None  # the table's percentages only
         assert sum(sum(row.values()) for row in entry.confusion("standard").values()) == 2 * len(VARIANTS)
     assert len(results.findings) == 22 and results.findings[0]["claim"].startswith("the baseline is a real SR model")
     assert {"attribution", "masking", "retrain", "prediction", "images", "report"} <= set(results.timing)
@@ -76,8 +80,8 @@ def test_a_tiny_run_writes_everything_and_a_rerun_reuses_every_step(tmp_path, ti
     again = run(tiny_config(ARCHS), out, weights=tiny_weights, progress=True)
     assert again.to_json()["masking"] == results.to_json()["masking"]
     assert again.findings == results.findings
-    assert "srcnn_style seed 0: reused attribution, models, masking, ablation, modulation, prediction, images " \
-           "and 18 re-training runs from the cache" in capsys.readouterr().err
+    assert "srcnn_style seed 0: reused attribution, models, masking, masking (official metric), ablation, " \
+           "modulation, prediction, images and 18 re-training runs from the cache" in capsys.readouterr().err
 
 
 def results_ranking(out, arch: str) -> list[int]:

@@ -29,16 +29,19 @@ def masked_state(target: State, baseline: State, index: FilterIndex, selection: 
     return interpolate(target, baseline, index, selection, 0.0)
 
 
-def drops(references: list[torch.Tensor], masked: list[torch.Tensor]) -> list[float]:
-    """Per-image gradient MSE (x 1e-3) between reference and masked outputs."""
-    return [float(gradient_mse(r, m)) * MSE_SCALE for r, m in zip(references, masked)]
+def drops(references: list[torch.Tensor], masked: list[torch.Tensor], channel: str = "luma") -> list[float]:
+    """Per-image gradient MSE (x 1e-3) between reference and masked outputs, on ``channel`` (``luma``,
+    or ``blue`` for the official scripts' metric, see :mod:`faig.experiments.metrics`)."""
+    return [float(gradient_mse(r, m, channel)) * MSE_SCALE for r, m in zip(references, masked)]
 
 
 def masking_drops(baseline: nn.Module, target: nn.Module, ranking: torch.Tensor,
                   inputs: dict[str, list[torch.Tensor]], percents: tuple[float, ...],
                   references: dict[str, list[torch.Tensor]] | None = None,
-                  seen: dict[bytes, dict[str, list[float]]] | None = None) -> dict[str, dict[str, list[float]]]:
-    """Fig. 3's curves for one ranking: ``{percent: {input kind: per-image drops}}``.
+                  seen: dict[bytes, dict[str, list[float]]] | None = None,
+                  channel: str = "luma") -> dict[str, dict[str, list[float]]]:
+    """Fig. 3's curves for one ranking: ``{percent: {input kind: per-image drops}}`` (on ``channel``;
+    ``seen`` must then hold drops of that channel only).
 
     ``inputs`` maps an input kind (e.g. ``blur_input``) to LR images; ``references`` are the
     target's outputs for them, computed here unless given. ``seen`` (selection -> drops), shared
@@ -56,7 +59,7 @@ def masking_drops(baseline: nn.Module, target: nn.Module, ranking: torch.Tensor,
         key = selection.bool().numpy().tobytes()
         if key not in seen:
             model.load_state_dict(masked_state(target_state, baseline_state, index, selection))
-            seen[key] = {kind: drops(references[kind], outputs(model, lrs)) for kind, lrs in inputs.items()}
+            seen[key] = {kind: drops(references[kind], outputs(model, lrs), channel) for kind, lrs in inputs.items()}
         curves[percent_key(percent)] = seen[key]
     return curves
 

@@ -83,6 +83,7 @@ def aggregate(per_seed: dict[str, list]) -> ArchResults:
     return ArchResults(
         models=gather(per_seed["models"], psnr_summary),
         masking=gather(per_seed["masking"], summary),
+        masking_official=gather(per_seed["masking_official"], summary),
         retrain=aggregate_retrain(per_seed["retrain"]),
         distribution=gather(per_seed["distribution"], statistics.fmean),
         prediction=prediction["standard"][0],

@@ -34,7 +34,8 @@ from faig.reproduce.config import ReproduceConfig, make_config, rerun_command
 from faig.reproduce.findings import judge
 from faig.reproduce.schema import Artifacts, Results
 from faig.reproduce.steps import (Rankings, Setup, progress_over, retrain_psnrs, retrain_runs, step_ablation,
-                                  step_attribution, step_images, step_masking, step_models, step_modulation,
+                                  step_attribution, step_images, step_masking, step_masking_official,
+                                  step_models, step_modulation,
                                   step_prediction)
 from faig.training.config import STAGES
 from faig.training.trainer import checkpoint_path, train_stages
@@ -45,6 +46,7 @@ STEP_SETTINGS: dict[str, tuple[str, ...]] = {
     "models": ("test_images", "folders"),
     "attribution": ATTRIBUTION_SETTINGS,
     "masking": ATTRIBUTION_SETTINGS + ("percents",),
+    "masking_official": ATTRIBUTION_SETTINGS + ("table_percents",),
     "ablation": ATTRIBUTION_SETTINGS,
     "modulation": ATTRIBUTION_SETTINGS + ("modulation_images", "lambdas"),
     "prediction": ATTRIBUTION_SETTINGS + ("prediction_percent", "prediction_steps", "calibrate_images",
@@ -149,6 +151,8 @@ def run_seed(setup: Setup, cache: StepCache) -> dict:
         "rankings": rankings,
         "models": cache.json("models", lambda: step_models(setup)),
         "masking": cache.json("masking", lambda: step_masking(setup, rankings)),
+        "masking_official": cache.json("masking_official", lambda: step_masking_official(setup, rankings),
+                                       what="masking (official metric)"),
         "ablation": cache.json("ablation", lambda: step_ablation(setup, rankings)),
         "modulation": cache.json("modulation", lambda: step_modulation(setup, rankings)),
         "distribution": {d: layer_shares(setup.index, setup.selection(rankings[f"faig/{d}"])) for d in DEGRADATIONS},

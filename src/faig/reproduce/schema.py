@@ -12,7 +12,7 @@ Spreads (``std``) are over seeds when a step ran with several, else over the ima
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, TypedDict
 
 import torch
@@ -67,7 +67,9 @@ class ArchResults:
     [percent][input kind]`` (×1e-3); ``retrain[method][filters][task]`` plus ``upper_bound[task]`` and
     ``gain_over_random[method][filters][task]``; ``distribution[filters][layer]``;
     ``prediction*[degradation]``; ``*_confusion[true variant][predicted variant]``;
-    ``ablation[with_elimination|without_elimination][input kind]``; ``modulation[filters]``.
+    ``ablation[with_elimination|without_elimination][input kind]``; ``modulation[filters]``;
+    ``masking_official[method][filters][percent][input kind]``: Table 2 in the official scripts'
+    metric (blue channel, 8 bit), own-degradation inputs and the table's percentages only.
     """
 
     models: dict[str, dict[str, Score]]
@@ -80,6 +82,7 @@ class ArchResults:
     prediction_reference_free_confusion: dict[str, dict[str, int]]
     ablation: dict[str, dict[str, Stat]]
     modulation: dict[str, list[ModulationPoint]]
+    masking_official: dict[str, dict[str, dict[str, dict[str, Stat]]]] = field(default_factory=dict)
 
     def psnr(self, stage: str, variant: str) -> float:
         """Test PSNR (dB) of ``baseline``, ``target`` or ``bicubic`` on one evaluation variant."""
@@ -89,6 +92,12 @@ class ArchResults:
         """Masking drop (×1e-3, Table 2) of ``method``'s top ``percent`` % ``filters`` filters on
         ``on``-degraded inputs."""
         return self.masking[method][filters][percent_key(percent)][input_kind(on)]
+
+    def official_drop(self, method: str, filters: str, percent: float = MAIN_PERCENT) -> Stat | None:
+        """Table 2's drop in the official scripts' metric (blue channel, 8 bit) on the inputs of the
+        filters' own degradation; None where the run did not measure it (older results files)."""
+        return self.masking_official.get(method, {}).get(filters, {}).get(percent_key(percent), {}).get(
+            input_kind(filters))
 
     def has_percent(self, percent: float) -> bool:
         """Whether the masking curves include ``percent``."""
@@ -156,7 +165,8 @@ class Results:
     @staticmethod
     def from_json(data: dict[str, Any]) -> "Results":
         """What :meth:`to_json` (or an earlier faig) wrote."""
-        archs = {arch: ArchResults(**{name: data[name][arch] for name in SECTIONS}) for arch in data["models"]}
+        archs = {arch: ArchResults(**{name: data.get(name, {}).get(arch, {}) for name in SECTIONS})
+                 for arch in data["models"]}
         return Results(archs, data["findings"], data["spread"], data["config"], data["timing"], data["timing_cpu"])
 
 

@@ -154,6 +154,21 @@ def step_masking(setup: Setup, rankings: Rankings) -> dict:
     return curves
 
 
+def step_masking_official(setup: Setup, rankings: Rankings) -> dict:
+    """Table 2 in the official scripts' metric (the 8-bit blue channel's gradient map): each method's
+    filters for D masked on D-degraded inputs, at the table's percentages."""
+    inputs = discover_inputs(setup)
+    references = target_outputs(setup, inputs)
+    curves: dict = {}
+    for method, d in progress_over(setup, "masking, official metric",
+                                   [(m, d) for m in METHODS for d in DEGRADATIONS], lambda item: filter_set(*item)):
+        own = {input_kind(d): inputs[input_kind(d)]}
+        curves.setdefault(method, {})[d] = masking_drops(setup.baseline, setup.target, rankings[f"{method}/{d}"], own,
+                                                         setup.config.table_percents,
+                                                         {input_kind(d): references[input_kind(d)]}, channel="blue")
+    return curves
+
+
 def ablation_rankings(rankings: Rankings) -> Rankings:
     """The deblurring filters with and without Eq. 7's elimination term (Fig. 5)."""
     return {"with_elimination": rankings["faig/blur"],
