@@ -59,6 +59,8 @@ class TestFAIG:
         lr, hr = _inputs(0)
         with pytest.raises(FaigError, match="NCHW"):
             method.attribute(lr[0], hr)
+        with pytest.raises(FaigError, match="float tensor"):
+            method.attribute((lr * 255).byte(), hr)
         with pytest.raises(FaigError, match="as many images"):
             method.attribute(lr, hr[:1])
         with pytest.raises(FaigError, match="internal_batch_size"):

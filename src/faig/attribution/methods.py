@@ -35,23 +35,18 @@ from faig.attribution.faig import Networks, faig_paths, networks
 from faig.attribution.filters import FilterIndex
 from faig.attribution.ig import ig_paths
 from faig.attribution.quadrature import check_rule
+from faig.checks import check_images
 from faig.errors import FaigError
 from faig.experiments.common import state_of
 from faig.experiments.masking import masked_state
 from faig.experiments.modulation import modulated_state
 
 
-def _check_images(name: str, images: torch.Tensor) -> None:
-    if not isinstance(images, torch.Tensor) or images.dim() != 4:
-        shape = tuple(images.shape) if isinstance(images, torch.Tensor) else type(images).__name__
-        raise FaigError(f"{name} must be an NCHW tensor (4 dims), got {shape}")
-    if not images.is_floating_point():
-        raise FaigError(f"{name} must be a float tensor in [0, 1], got {images.dtype}")
-
-
 def _check_pairs(lr: torch.Tensor, other: torch.Tensor, other_name: str) -> None:
-    _check_images("lr", lr)
-    _check_images(other_name, other)
+    for name, images in (("lr", lr), (other_name, other)):
+        check_images(f"attribute: {name}", images, channels=None)
+        if not images.is_floating_point():
+            raise FaigError(f"attribute: {name} must be a float tensor in [0, 1], got {images.dtype}")
     if len(lr) != len(other) or lr.shape[1] != other.shape[1]:
         raise FaigError(f"lr {tuple(lr.shape)} and {other_name} {tuple(other.shape)} must hold as many "
                         f"images with as many channels")
