@@ -58,3 +58,10 @@ class TestWindows:
         last = mask[3]  # the bottom-right window holds four regions of 2x2 tokens
         assert int((last == 0).sum()) == 4 * 4 * 4
         assert set(last.unique().tolist()) == {-100.0, 0.0}
+
+
+def test_a_width_the_heads_do_not_divide_is_refused():
+    from faig.errors import FaigError
+
+    with pytest.raises(FaigError, match="divisible by its 4 heads"):
+        build_model(ArchConfig("swinir", 2, width=10, depth=1))

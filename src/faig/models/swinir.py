@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from faig.errors import FaigError
 from faig.models.registry import ARCH_REGISTRY, ArchConfig
 
 WINDOW = 8
@@ -156,7 +157,7 @@ class SwinIRLite(nn.Module):
                  window: int = WINDOW, heads: int = HEADS) -> None:
         super().__init__()
         if num_feat % heads:
-            raise ValueError(f"swinir needs a width divisible by its {heads} heads, not {num_feat}")
+            raise FaigError(f"swinir needs a width divisible by its {heads} heads, not {num_feat}")
         self.upscale, self.window = upscale, window
         self.conv_first = nn.Conv2d(3, num_feat, 3, 1, 1)
         self.layers = nn.ModuleList([ResidualSwinGroup(num_feat, blocks, window, heads) for _ in range(num_groups)])

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from faig.errors import FaigError
 from faig.models import srresnet
 
 
@@ -32,7 +33,7 @@ class UpsampleTail(nn.Module):
     def __init__(self, width: int, scale: int) -> None:
         super().__init__()
         if scale not in (2, 3, 4):
-            raise ValueError(f"the upsampling tail supports scales 2, 3 and 4, not {scale}")
+            raise FaigError(f"the upsampling tail supports scales 2, 3 and 4, not {scale}")
         self.scale = scale
         steps = [2, 2] if scale == 4 else [scale]
         self.upconvs = nn.ModuleList(nn.Conv2d(width, width * step * step, 3, 1, 1) for step in steps)
