@@ -30,8 +30,9 @@ from faig.attribution.faig import faig_scores
 from faig.data.degradations import VARIANTS, variant
 from faig.data.layout import degraded_pairs
 from faig.data.splits import load_images
-from faig.experiments.prediction import (DEGRADATIONS, accuracy, choose_threshold, has_degradation,
-                                         overlap_scores)
+from faig.attribution.filters import FilterIndex
+from faig.experiments.prediction import accuracy, choose_threshold, has_degradation, overlap_scores, own_filters
+from faig.names import DEGRADATIONS
 from faig.files import write_json
 from faig.models.checkpoints import load_pair
 from faig.models.registry import preset_weights
@@ -43,25 +44,22 @@ PREDICTION_NODES = (2, 4, 8, 16)
 PAPER_THRESHOLDS = {"blur": 0.5, "noise": 0.6}
 
 
-def top_count(total: int, percent: float) -> int:
-    return int(total * percent / 100)
-
-
-def top_set(ranking: torch.Tensor, percent: float) -> set[int]:
-    return set(ranking[:top_count(len(ranking), percent)].tolist())
+def top_set(ranking: torch.Tensor, index: FilterIndex, percent: float) -> set[int]:
+    return set(ranking[:index.top_count(percent)].tolist())
 
 
 def overlap(first: set[int], second: set[int]) -> float:
     return len(first & second) / max(len(first), 1)
 
 
-def near_cut(scores: torch.Tensor, ranking: torch.Tensor, percent: float, near: float) -> int:
+def near_cut(scores: torch.Tensor, ranking: torch.Tensor, index: FilterIndex, percent: float, near: float) -> int:
     """Filters whose score lies within ``near`` (relative) of the score at the top-p% cut."""
-    cut = float(scores[ranking[top_count(len(ranking), percent) - 1]])
+    cut = float(scores[ranking[index.top_count(percent) - 1]])
     return int(((scores - cut).abs() <= near * abs(cut)).sum())
 
 
 def ranking_study(baseline, target, images, device, cache: Path, near: float) -> dict:
+    index = FilterIndex.from_module(target)
     results, rankings, scores = {}, {}, {}
     for rule in RULES:
         quadrature, steps = rule.split(":")
@@ -73,17 +71,19 @@ def ranking_study(baseline, target, images, device, cache: Path, near: float) ->
                          "completeness_gap": result.metadata["completeness_gap"]}
     for rule in RULES:
         results[rule]["overlap"] = {
-            d: {str(p): {"reference": overlap(top_set(rankings[rule][d], p), top_set(rankings[REFERENCE][d], p)),
-                         "paper_literal": overlap(top_set(rankings[rule][d], p), top_set(rankings[LITERAL][d], p))}
+            d: {str(p): {"reference": overlap(top_set(rankings[rule][d], index, p),
+                                              top_set(rankings[REFERENCE][d], index, p)),
+                         "paper_literal": overlap(top_set(rankings[rule][d], index, p),
+                                                  top_set(rankings[LITERAL][d], index, p))}
                 for p in PERCENTS}
             for d in ("blur", "noise")}
     total = len(rankings[REFERENCE]["blur"])
-    results["near_cut"] = {d: {str(p): near_cut(scores[REFERENCE][d], rankings[REFERENCE][d], p, near)
+    results["near_cut"] = {d: {str(p): near_cut(scores[REFERENCE][d], rankings[REFERENCE][d], index, p, near)
                                for p in PERCENTS} for d in ("blur", "noise")}
     results["filters"], results["near"] = total, near
     results["rank_of_reference_top"] = {
         d: {rule: {str(p): sorted(int((rankings[rule][d] == i).nonzero()) for i in
-                                  top_set(rankings[REFERENCE][d], p) - top_set(rankings[rule][d], p))[:20]
+                                  top_set(rankings[REFERENCE][d], index, p) - top_set(rankings[rule][d], index, p))[:20]
                    for p in (1.0,)} for rule in RULES} for d in ("blur", "noise")}
     return results, rankings[REFERENCE]
 
@@ -94,23 +94,19 @@ def variant_pairs(split: str, scale: int):
     return [pair for _, pair in pairs], [name for name, _ in pairs]
 
 
-def own_sets(scores: torch.Tensor, percent: float) -> torch.Tensor:
-    sets = torch.zeros(scores.shape, dtype=torch.bool)
-    sets.scatter_(1, scores.abs().topk(top_count(scores.shape[1], percent), dim=1).indices, True)
-    return sets
-
-
 def prediction_study(baseline, target, reference: dict[str, torch.Tensor], scale: int, device) -> dict:
+    index = FilterIndex.from_module(target)
     calibrate, calibrate_variants = variant_pairs("calibrate", scale)
     test, test_variants = variant_pairs("test", scale)
     total = len(reference["blur"])
-    degradation_sets = {d: torch.zeros(total, dtype=torch.bool).index_fill_(0, reference[d][:top_count(total, 1.0)],
+    degradation_sets = {d: torch.zeros(total, dtype=torch.bool).index_fill_(0, reference[d][:index.top_count(1.0)],
                                                                              True) for d in DEGRADATIONS}
     results = {}
     for nodes in PREDICTION_NODES:
         began = time.perf_counter()
-        own_calibrate = own_sets(faig_scores(baseline, target, calibrate, "gausslegendre", nodes, device, True), 1.0)
-        own_test = own_sets(faig_scores(baseline, target, test, "gausslegendre", nodes, device, True), 1.0)
+        own_calibrate = own_filters(faig_scores(baseline, target, calibrate, "gausslegendre", nodes, device, True),
+                                    index, 1.0)
+        own_test = own_filters(faig_scores(baseline, target, test, "gausslegendre", nodes, device, True), index, 1.0)
         entry = {"seconds": round(time.perf_counter() - began, 1)}
         for d in DEGRADATIONS:
             calibrate_scores = overlap_scores(own_calibrate, degradation_sets[d])
