@@ -31,7 +31,7 @@ from torch import nn
 
 from faig.attribution.baselines import abs_scores, random_ranking, ranking_scores
 from faig.attribution.discriminative import discriminative_scores, set_scores
-from faig.attribution.faig import Networks, faig_paths, networks
+from faig.attribution.faig import Networks, faig_paths, lanes_per_call, networks
 from faig.attribution.filters import FilterIndex
 from faig.attribution.ig import ig_paths
 from faig.attribution.quadrature import check_rule
@@ -63,9 +63,10 @@ class _PairMethod:
         """The filters that the scores' last dimension numbers (the official flat order)."""
         return self.nets.index
 
-    def _lanes(self, internal_batch_size: int | None, n_inputs: int) -> int:
+    def _lanes(self, internal_batch_size: int | None, lr: torch.Tensor, hr: torch.Tensor | None) -> int:
+        """Path points per call: the engine's memory-budgeted choice unless the caller sets it."""
         if internal_batch_size is None:
-            return max(1, n_inputs) * 4
+            return lanes_per_call(self.nets, lr[:1], None if hr is None else hr[:1], None)
         if internal_batch_size < 1:
             raise FaigError(f"internal_batch_size must be at least 1, got {internal_batch_size}")
         return internal_batch_size
@@ -109,7 +110,7 @@ class FAIG(_PairMethod):
         _check_pairs(lr, hr, "hr")
         steps = check_rule(method, n_steps)
         result = faig_paths(self.nets, lr.to(self.nets.device), hr.to(self.nets.device), method, steps,
-                            self._lanes(internal_batch_size, len(lr)))
+                            self._lanes(internal_batch_size, lr, hr))
         if not return_convergence_delta:
             return result.scores
         return result.scores, result.attribution_sum - (result.loss_baseline - result.loss_target)
@@ -130,7 +131,7 @@ class ModifiedIG(_PairMethod):
             raise FaigError(f"lr {tuple(lr.shape)} and clean_lr {tuple(clean_lr.shape)} must have one shape")
         steps = check_rule(method, n_steps)
         return ig_paths(self.nets, clean_lr.to(self.nets.device), lr.to(self.nets.device), method, steps,
-                        self._lanes(internal_batch_size, len(lr)))
+                        self._lanes(internal_batch_size, lr, None))
 
 
 class AbsoluteChange(_PairMethod):
