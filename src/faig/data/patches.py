@@ -52,10 +52,13 @@ def check_patchable(images: list[NamedImage], gt_size: int) -> None:
 
 def training_batch(images: list[NamedImage], batch_size: int, gt_size: int, sampler: DegradationSampler,
                    generator: torch.Generator, channel_shuffle: bool = False,
-                   channel_gain: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
-    """(LR, GT) batch: each GT patch from a uniformly drawn image, degraded by its own draw."""
+                   channel_gain: float = 0.0, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """(LR, GT) batch on ``device``: each GT patch from a uniformly drawn image, degraded by its own
+    draw. The random numbers come from ``generator`` (on the CPU) in the same order on every device;
+    the degradation itself (Eq. 1: blur, downsampling, noise) runs on ``device``, where a GPU does it
+    far faster than the CPU can feed it."""
     picks = torch.randint(len(images), (batch_size,), generator=generator).tolist()
     gt = torch.cat([augment(random_crop(images[i].hr, gt_size, generator), generator, channel_shuffle, channel_gain)
-                    for i in picks])
+                    for i in picks]).to(device)
     lr = degrade_batch(gt, sample_degradations(sampler, batch_size, generator), generator)
     return lr, gt

@@ -268,10 +268,10 @@ def _train_step(run: RunState, config: TrainConfig, images: list[NamedImage], de
                 gradient_mask: dict[str, torch.Tensor] | None) -> None:
     """One Adam step on a fresh batch, then the EMA update; advances ``run.step``."""
     lr_batch, gt_batch = training_batch(images, config.batch_size, config.gt_size, config.degradations,
-                                        run.generator, config.channel_shuffle, config.channel_gain)
+                                        run.generator, config.channel_shuffle, config.channel_gain, device)
     for group in run.optimizer.param_groups:
         group["lr"] = learning_rate(config, run.step)
-    loss = F.l1_loss(run.model(lr_batch.to(device)), gt_batch.to(device))
+    loss = F.l1_loss(run.model(lr_batch), gt_batch)
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     if gradient_mask is not None:

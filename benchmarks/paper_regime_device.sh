@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Paper-regime training (issue 10) on a lent GPU machine, through the `device` tool:
+#
+#   run(command="bash benchmarks/paper_regime_device.sh 460", carry=[".whl"], timeout_s=560)
+#
+# Trains both candidates of benchmarks/paper_regime.py at once, each resuming from its committed
+# checkpoint, for at most SECONDS; then SIGTERM makes `faig train` save its checkpoint (it never loses
+# work), and every stage's files are packed as $OUT/<candidate>_<stage>.tgz to unpack into
+# benchmarks/paper_regime/<candidate>/ here. The machine's python3 has torch but not this package's
+# scikit-image version (the embedded photos come from it), so that wheel travels in .whl/.
+set -u
+SECONDS_LIMIT=${1:-460}
+OUT=${OUT:-runs/device}
+mkdir -p "$OUT"
+if ls .whl/*.whl > /dev/null 2>&1; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
+  export PYTHONPATH=/tmp/site
+fi
+export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD/src" PYTHONUNBUFFERED=1
+mkdir -p /tmp/faig-bin
+printf '#!/bin/sh\nexec python3 -c "import sys; from faig.cli import main; sys.exit(main())" "$@"\n' > /tmp/faig-bin/faig
+chmod +x /tmp/faig-bin/faig
+export PATH=/tmp/faig-bin:$PATH
+python3 - <<'EOF' | tee "$OUT/environment.txt"
+import hashlib, torch, skimage
+from faig.data.splits import load_images
+digest = hashlib.sha256(b"".join(i.hr.numpy().tobytes() for i in load_images("train", None, 2))).hexdigest()
+print("torch", torch.__version__, "skimage", skimage.__version__, "cuda", torch.cuda.is_available(),
+      torch.cuda.get_device_name() if torch.cuda.is_available() else "", "train split sha256", digest[:16])
+EOF
+DEVICE=$(python3 -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
+CANDIDATES="srresnet_r1 srcnn_style_r1"
+for name in $CANDIDATES; do
+  OMP_NUM_THREADS=4 timeout -s TERM "$SECONDS_LIMIT" python3 benchmarks/paper_regime.py train "$name" --device "$DEVICE" \
+    > "$OUT/$name.log" 2>&1 &
+done
+wait
+while pgrep -f "faig.cli import main" > /dev/null; do sleep 1; done
+for name in $CANDIDATES; do
+  folder=benchmarks/paper_regime/$name
+  for stage in baseline target; do
+    files=$(cd "$folder" && ls ./*_"$stage".* checkpoints/*_"$stage".pt 2> /dev/null)
+    [ -n "$files" ] && tar czf "$OUT/${name}_$stage.tgz" -C "$folder" $files
+  done
+  tail -n 3 "$OUT/$name.log"
+done
+ls -la "$OUT"
