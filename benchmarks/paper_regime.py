@@ -11,6 +11,11 @@ trained there with ``faig train`` itself, across sessions when on the CPU:
     faig train --config benchmarks/paper_regime/<name>/<arch>_target.config.json \\
         --out benchmarks/paper_regime/<name> [--resume]
     python benchmarks/paper_regime.py curves --json benchmarks/results/paper_regime.json
+    python benchmarks/paper_regime.py table --quick srresnet_r1=faig-quick/results.json ...
+
+``table`` logs the whole search (issue 10, point 4): every candidate's recipe, state, plateau test,
+final validation PSNRs, test-split PSNRs and (given ``--quick NAME=results.json``) its ``faig
+reproduce --quick`` findings, as benchmarks/results/paper_regime_candidates.{json,md}.
 
 The selection rule, fixed before any finding was looked at: among candidates whose finished baseline's
 clean validation PSNR has plateaued (under 0.05 dB gained over the last fifth of its validations) and
@@ -36,6 +41,7 @@ from faig.models.registry import ArchConfig
 from faig.training.config import TrainConfig
 
 HERE = Path(__file__).parent / "paper_regime"
+PLATEAU_DB = 0.05  # the selection rule's plateau: less gained over the last fifth of the validations
 
 # Widths as the current embedded preset: the paper's 64x16 SRResNet costs 8x the attribution time,
 # which puts `faig reproduce` far past 45 minutes on 2 cores.
@@ -150,16 +156,85 @@ def curves(json_path: Path, figure_path: Path) -> dict:
     return report
 
 
+def passes_rule(stages: dict) -> bool | None:
+    """The selection rule's eligibility: both stages finished and every plateau gain under 0.05 dB
+    (None while a stage is unfinished)."""
+    if any(entry["state"] != "finished" for entry in stages.values()):
+        return None
+    return all(gain is not None and gain < PLATEAU_DB for entry in stages.values()
+               for gain in entry["plateau_gain_db"].values())
+
+
+def candidate_table(curves_report: dict, quick: dict[str, Path], out_json: Path, out_md: Path) -> dict:
+    """Every candidate with its recipe, plateau test, last validation and test PSNRs and quick
+    findings; the test PSNRs and findings are logged, never chosen by."""
+    from faig.evaluate import evaluate_models
+
+    table = {}
+    for name, stages in curves_report["candidates"].items():
+        arch = CANDIDATES[name][0]
+        row = {"arch": arch, "eligible": passes_rule(stages), "stages": {}}
+        for stage, entry in stages.items():
+            history = entry["history"]
+            row["stages"][stage] = {"steps": entry["steps"], "lr": entry["lr"], "state": entry["state"],
+                                    "plateau_gain_db": entry["plateau_gain_db"],
+                                    "last_val_psnr": history[-1]["val_psnr"] if history else {}}
+        paths = [HERE / name / f"{arch}_{stage}.safetensors" for stage in ("baseline", "target")]
+        if all(path.is_file() for path in paths):
+            models = evaluate_models(model_paths=[str(p) for p in paths], split="test")["models"]
+            row["test_psnr"] = {stage: {v: round(s["psnr"], 2) for v, s in models[f"{arch}_{stage}"].items()}
+                                for stage in ("baseline", "target")}
+        if name in quick:
+            findings = [f for f in json.loads(quick[name].read_text())["findings"] if f["arch"] == arch]
+            row["quick_findings"] = {"holding": sum(f["holds"] for f in findings), "total": len(findings),
+                                     "failing": [f["claim"] for f in findings if not f["holds"]]}
+        table[name] = row
+    write_json(out_json, {"selection_rule": curves_report["selection_rule"], "candidates": table})
+    out_md.write_text(candidate_markdown(table))
+    return table
+
+
+def candidate_markdown(table: dict) -> str:
+    lines = ["# Paper-regime candidates (issue 10)", "",
+             "Chosen by the rule in benchmarks/paper_regime.py (plateaued stages, then the best mean target "
+             "validation PSNR); test PSNRs and findings are logged, never chosen by.", "",
+             "| candidate | baseline steps @ lr | target steps @ lr | plateau gains (dB) | eligible | "
+             "test PSNR target − baseline (clean / blur / noise) | quick findings holding |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    eligible = {True: "yes", False: "no", None: "not yet"}
+    for name, row in table.items():
+        baseline, target = row["stages"]["baseline"], row["stages"]["target"]
+        gains = "; ".join(f"{stage} " + ", ".join(f"{v} {g:+.3f}" for v, g in entry["plateau_gain_db"].items()
+                                                   if g is not None) for stage, entry in row["stages"].items())
+        test = row.get("test_psnr")
+        delta = (" / ".join(f"{test['target'][v] - test['baseline'][v]:+.2f}" for v in ("clean", "blur", "noise"))
+                 if test else "n/a")
+        quick = row.get("quick_findings")
+        holding = f"{quick['holding']} of {quick['total']}" if quick else "n/a"
+        lines.append(f"| {name} | {baseline['steps']:,} @ {baseline['lr']:g} ({baseline['state']}) | "
+                     f"{target['steps']:,} @ {target['lr']:g} ({target['state']}) | {gains} | "
+                     f"{eligible[row['eligible']]} | {delta} | {holding} |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("configs", "train", "curves"))
+    parser.add_argument("command", choices=("configs", "train", "curves", "table"))
     parser.add_argument("names", nargs="*", help="candidates (train)")
     parser.add_argument("--device")
     parser.add_argument("--json", default="benchmarks/results/paper_regime.json", help="curves: the JSON")
     parser.add_argument("--figure", default="benchmarks/results/paper_regime_curves.png", help="curves: the PNG")
+    parser.add_argument("--quick", action="append", default=[], metavar="NAME=RESULTS_JSON",
+                        help="table: a candidate's `faig reproduce --quick` results.json (repeatable)")
     args = parser.parse_args()
     if args.command == "configs":
         write_configs()
+    elif args.command == "table":
+        quick = dict(item.split("=", 1) for item in args.quick)
+        table = candidate_table(curves(Path(args.json), Path(args.figure)), {k: Path(v) for k, v in quick.items()},
+                                Path("benchmarks/results/paper_regime_candidates.json"),
+                                Path("benchmarks/results/paper_regime_candidates.md"))
+        print(candidate_markdown(table))
     elif args.command == "curves":
         for name, stages in curves(Path(args.json), Path(args.figure))["candidates"].items():
             for stage, entry in stages.items():

@@ -147,6 +147,7 @@ def main() -> None:
         report[arch] = {"weights": [str(p) for p in paths], "rankings": rankings_result}
         for rule in RULES:
             print(arch, rule, json.dumps(rankings_result[rule]["overlap"]), flush=True)
+        write_json(args.json, report)  # the rankings part stands on its own
         if not args.skip_prediction:
             report[arch]["prediction"] = prediction_study(baseline, target, reference, arch_config.scale, args.device)
         write_json(args.json, report)
