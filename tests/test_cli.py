@@ -54,6 +54,9 @@ def test_data_writes_the_official_layout(capsys, tmp_path, hr_folder):
     (["data", "--hr-dir", "/nonexistent", "--out", "x"], "not a folder"),
     (["attribute", "--method", "shap", "--out", "x"], "shap"),
     (["attribute", "--baseline", "a.safetensors", "--out", "x"], "give both --baseline and --target"),
+    (["reproduce", "--target", "t.safetensors", "--out", "x"], "give both --baseline and --target"),
+    (["reproduce", "--weights", "w", "--baseline", "b", "--target", "t"], "either --weights or --baseline/--target"),
+    (["reproduce", "--baseline", "b.pth", "--target", "t.pth"], "checkpoint not found"),
     (["modulate", "missing.png", "--degradation", "fog", "--lambda", "0.5"], "unknown degradation 'fog'"),
 ])
 def test_bad_input_is_one_line_and_non_zero(capsys, argv, message):

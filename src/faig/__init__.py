@@ -13,6 +13,7 @@ __version__ = "0.1.0"
 _LAZY = {name: "faig.attribution.methods" for name in
          ("FAIG", "AbsoluteChange", "ModifiedIG", "RandomFilters", "discriminative", "filter_mask", "masked",
           "modulated")}
+_LAZY.update({name: "faig.attribution.groups" for name in ("attention_heads", "filter_groups", "group_scores")})
 _LAZY["load_model"] = "faig.models.checkpoints"
 
 
@@ -24,5 +25,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'faig' has no attribute {name!r}")
 
 
-__all__ = ["FAIG", "AbsoluteChange", "FaigError", "ModifiedIG", "RandomFilters", "__version__", "discriminative",
-           "filter_mask", "load_model", "masked", "modulated"]
+__all__ = ["FAIG", "AbsoluteChange", "FaigError", "ModifiedIG", "RandomFilters", "__version__", "attention_heads",
+           "discriminative", "filter_groups", "filter_mask", "group_scores", "load_model", "masked", "modulated"]

@@ -79,13 +79,22 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
     results = reproduce(args.preset, _archs(args.arch), args.out, quick=args.quick, seeds=args.seeds,
                         retrain_steps=args.retrain_steps, retrain_seeds=args.retrain_seeds,
-                        prediction_seeds=args.prediction_seeds, weights=args.weights, device=args.device,
+                        prediction_seeds=args.prediction_seeds, weights=_reproduce_weights(args), device=args.device,
                         progress=not args.quiet,
                         folders={split: getattr(args, f"{split}_dir") for split in ("train", "discover", "calibrate",
                                                                                       "test")})
     print(f"{results.holding()} of {len(results.findings)} findings hold; report: {Path(args.out) / 'report.html'} "
           f"(also report.md, results.json, figures/)")
     return 0
+
+
+def _reproduce_weights(args: argparse.Namespace) -> str | tuple[str, str] | None:
+    """``--weights DIR`` or the ``--baseline B --target T`` pair (never both, never half a pair)."""
+    if (args.baseline is None) != (args.target is None):
+        raise FaigError("give both --baseline and --target")
+    if args.baseline is not None and args.weights is not None:
+        raise FaigError("give either --weights or --baseline/--target, not both")
+    return (args.baseline, args.target) if args.baseline is not None else args.weights
 
 
 def _cmd_branches(args: argparse.Namespace) -> int:
@@ -118,7 +127,7 @@ def _cmd_modulate(args: argparse.Namespace) -> int:
 
 def _model_source(command: argparse.ArgumentParser) -> None:
     command.add_argument("--preset", default="embedded", help="use the preset's committed baseline and target")
-    command.add_argument("--arch", default="srresnet", help="srresnet or srcnn_style")
+    command.add_argument("--arch", default="srresnet", help="the preset's architecture to use without --baseline/--target")
     command.add_argument("--baseline", help="baseline checkpoint (.safetensors or BasicSR .pth)")
     command.add_argument("--target", help="target checkpoint (.safetensors or BasicSR .pth)")
     command.add_argument("--device", help="cpu or cuda (default: cuda when present)")
@@ -237,6 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--retrain-seeds", type=int, help="seeds for re-training (default 1; the paper's: 3)")
     reproduce.add_argument("--prediction-seeds", type=int, help="seeds for degradation prediction (default 1)")
     reproduce.add_argument("--weights", help="folder of <arch>_{baseline,target}.safetensors to analyse")
+    reproduce.add_argument("--baseline", help="a baseline checkpoint of any registered architecture (.safetensors or "
+                                              "BasicSR .pth) to analyse with --target; --arch defaults to its own")
+    reproduce.add_argument("--target", help="the target checkpoint fine-tuned from --baseline")
     for split, role in (("train", "DIV2K-train: re-training (and training, when the preset ships no weights)"),
                         ("discover", "Set14: where filters are found"), ("calibrate", "BSD100: Eq. 8's thresholds"),
                         ("test", "DIV2K-val: evaluation and prediction")):

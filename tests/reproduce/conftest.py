@@ -33,13 +33,16 @@ def tiny_config():
     return _tiny_config
 
 
-@pytest.fixture(scope="session")
-def tiny_weights(tmp_path_factory):
-    """``<arch>_{baseline,target}.safetensors`` for both architectures: a random baseline and a
-    target moved from it by seeded noise."""
-    folder = tmp_path_factory.mktemp("weights")
+# Networks beyond the paper's two (issue 15): an ESRGAN body and an attention network.
+TINY_OTHER_ARCHS = {"rrdbnet": ArchConfig("rrdbnet", 2, width=8, depth=1, first_width=4),
+                    "swinir": ArchConfig("swinir", 2, width=8, depth=1)}
+
+
+def _write_pairs(folder, archs: dict[str, ArchConfig]):
+    """``<arch>_{baseline,target}.safetensors`` per architecture: a random baseline and a target
+    moved from it by seeded noise."""
     generator = torch.Generator().manual_seed(0)
-    for arch, config in TINY_ARCHS.items():
+    for arch, config in archs.items():
         torch.manual_seed(0)
         baseline = build_model(config)
         target = copy.deepcopy(baseline)
@@ -49,6 +52,18 @@ def tiny_weights(tmp_path_factory):
         save_weights(folder / f"{arch}_baseline.safetensors", baseline, config)
         save_weights(folder / f"{arch}_target.safetensors", target, config)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory):
+    """Tiny pairs of both of the paper's architectures."""
+    return _write_pairs(tmp_path_factory.mktemp("weights"), TINY_ARCHS)
+
+
+@pytest.fixture(scope="session")
+def tiny_other_weights(tmp_path_factory):
+    """Tiny RRDBNet and SwinIR pairs."""
+    return _write_pairs(tmp_path_factory.mktemp("other_weights"), TINY_OTHER_ARCHS)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 import faig.reproduce.steps as steps
 from faig.attribution.filters import FilterIndex, read_index_file
 from faig.data.degradations import VARIANTS
+from faig.errors import FaigError
 from faig.models.checkpoints import load_model
 from faig.names import DEGRADATIONS, METHODS
 from faig.reproduce.run import reused_sentence, run
@@ -17,9 +18,9 @@ from faig.reproduce.schema import Results
 ARCHS = ("srresnet", "srcnn_style")
 
 
-def check_results(results: Results) -> None:
+def check_results(results: Results, archs: tuple[str, ...] = ARCHS) -> None:
     """Every measurement the report reads, for each architecture, through the typed accessors."""
-    for arch in ARCHS:
+    for arch in archs:
         entry = results.arch(arch)
         assert all(isinstance(entry.psnr(stage, v), float) for stage in ("baseline", "target", "bicubic")
                    for v in VARIANTS)
@@ -40,7 +41,7 @@ def check_results(results: Results) -> None:
                 assert entry.official_drop(method, d, 1.0)["mean"] >= 0
                 assert entry.official_drop(method, d, 100.0) is None  # the table's percentages only
         assert sum(sum(row.values()) for row in entry.confusion("standard").values()) == 2 * len(VARIANTS)
-    assert len(results.findings) == 22 and results.findings[0]["claim"].startswith("the baseline is a real SR model")
+    assert len(results.findings) == 11 * len(archs) and results.findings[0]["claim"].startswith("the baseline is a real SR model")
     assert {"attribution", "masking", "retrain", "prediction", "images", "report"} <= set(results.timing)
 
 
@@ -144,3 +145,31 @@ def test_the_papers_protocol_runs_on_user_folders(tmp_path, tiny_weights, tiny_c
     assert set(trained_on) == {str(folders["train"])}
     assert results.arch("srresnet").psnr("target", "clean") > 0
     assert "--test-dir" in json.loads((tmp_path / "out" / "results.json").read_text())["config"]["command"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ["rrdbnet", "swinir"])
+def test_any_registered_architecture_runs_from_a_checkpoint_pair(tmp_path, tiny_other_weights, tiny_config,
+                                                                 small_tiles, monkeypatch, arch):
+    """`faig reproduce --baseline B --target T` on an ESRGAN body and on an attention network: every
+    step runs, the architecture comes from the checkpoints, and the rerun command names the pair."""
+    from faig.reproduce.run import pair_arch
+
+    pair = (tiny_other_weights / f"{arch}_baseline.safetensors", tiny_other_weights / f"{arch}_target.safetensors")
+    assert pair_arch(pair, None) == arch
+    with pytest.raises(FaigError, match=f"does not match the checkpoints, which are {arch}"):
+        pair_arch(pair, ("srresnet",))
+    monkeypatch.setattr("faig.report.build.write_report", lambda *args: None)
+    results = run(tiny_config((arch,)), tmp_path, weights=pair, progress=False)
+    check_results(results, (arch,))
+    index = FilterIndex.from_module(load_model(pair[1])[0])
+    assert sorted(results_ranking(tmp_path, arch)) == list(range(index.total))
+    assert f"--baseline {pair[0]} --target {pair[1]}" in results.config["command"]
+
+
+def test_the_report_names_where_the_networks_came_from(tmp_path):
+    from faig.reproduce.run import models_source
+
+    assert models_source(None) == "the preset's committed weights"
+    assert models_source(tmp_path) == f"<arch>_{{baseline,target}}.safetensors in {tmp_path}"
+    assert models_source(("b.pth", "t.pth")) == "the pair b.pth (baseline) and t.pth (target)"

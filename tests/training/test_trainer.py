@@ -127,6 +127,8 @@ def test_a_signal_saves_a_checkpoint_and_resume_is_exact(hr_folder, tmp_path, mo
     _assert_same_weights(tmp_path / "straight" / "srresnet_baseline.safetensors",
                          tmp_path / "resumed" / "srresnet_baseline.safetensors")
     assert resumed["history"] == straight["history"]
+    assert [(s["first_step"], s["last_step"], s["device"]) for s in resumed["segments"]] == [(0, 2, "cpu"), (2, 6, "cpu")]
+    assert resumed["train_seconds"] == pytest.approx(sum(s["seconds"] for s in resumed["segments"]), abs=0.11)
 
 
 KILLED_RUN = """

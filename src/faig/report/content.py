@@ -67,8 +67,9 @@ def overview(results: Results) -> list[Block]:
     config = results.config
     retrain = config["retrain"]
     trained = [arch for arch, flag in config["models_trained_here"].items() if flag]
+    source = config.get("models_source", "the preset's committed weights")  # results.json from before it was kept
     models = (f"trained in this run ({', '.join(trained)}), one pair per seed" if trained
-              else "the preset's committed weights, the same for every seed")
+              else f"{source}, the same for every seed")
     return [
         Paragraph(f"Preset `{config['preset']}`, architectures {', '.join(config['archs'])}. Models: {models}. "
                   f"Rerun with `{config['command']}`."),

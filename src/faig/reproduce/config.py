@@ -3,6 +3,7 @@ that reruns it. The configuration is saved in results.json (``config``) beside t
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -121,8 +122,9 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
                    prediction_seeds=min(config.prediction_seeds, config.seeds))
 
 
-def rerun_command(config: ReproduceConfig) -> str:
-    """The command line that reruns this configuration.
+def rerun_command(config: ReproduceConfig, weights: str | os.PathLike | tuple | None = None) -> str:
+    """The command line that reruns this configuration (on ``weights``: a folder, or a (baseline,
+    target) pair of checkpoints).
 
     Example:
         >>> rerun_command(make_config(archs=("srresnet",), quick=True, seeds=2))
@@ -138,4 +140,8 @@ def rerun_command(config: ReproduceConfig) -> str:
     if config.retrain.steps != defaults.retrain.steps:
         parts.append(f"--retrain-steps {config.retrain.steps}")
     parts += [f"--{split}-dir {folder}" for split, folder in config.folders]
+    if isinstance(weights, tuple):
+        parts += [f"--baseline {weights[0]}", f"--target {weights[1]}"]
+    elif weights is not None:
+        parts.append(f"--weights {weights}")
     return " ".join(parts)

@@ -187,13 +187,20 @@ def write_rankings(rankings: Rankings, index: FilterIndex, folder: Path) -> None
             write_index_file(folder / method / f"{d}_index.txt", rankings[f"{method}/{d}"], index)
 
 
-def model_paths(preset: str, arch: str, seed: int, out_dir: Path, weights: Path | None, device: str | None,
+Weights = str | os.PathLike | tuple[str | os.PathLike, str | os.PathLike]
+
+
+def model_paths(preset: str, arch: str, seed: int, out_dir: Path, weights: Weights | None, device: str | None,
                 progress: bool, config: ReproduceConfig | None = None) -> tuple[Path, Path, bool]:
-    """``weights/<arch>_{baseline,target}.safetensors`` when a folder is given, else the preset's
+    """The (baseline, target) pair a run analyses: ``weights`` itself when it is a pair of checkpoint
+    files, ``weights/<arch>_{baseline,target}.safetensors`` when it is a folder, else the preset's
     committed weights, else (when it has none) a pair trained here with this seed (on the user's
     ``train`` folder and validated on the ``discover`` one when ``config`` names them), each stage
     resuming from its checkpoint when there is one; the flag says whether they were trained."""
+    if isinstance(weights, tuple):
+        return Path(weights[0]), Path(weights[1]), False
     if weights is not None:
+        weights = Path(weights)
         paths = weights / f"{arch}_baseline.safetensors", weights / f"{arch}_target.safetensors"
         for path in paths:
             if not path.is_file():
@@ -213,6 +220,15 @@ def model_paths(preset: str, arch: str, seed: int, out_dir: Path, weights: Path 
         return paths[0], paths[1], True
 
 
+def models_source(weights: Weights | None) -> str:
+    """Where a run's networks came from, in words for the report."""
+    if isinstance(weights, tuple):
+        return f"the pair {weights[0]} (baseline) and {weights[1]} (target)"
+    if weights is not None:
+        return f"<arch>_{{baseline,target}}.safetensors in {weights}"
+    return "the preset's committed weights"
+
+
 def reused_sentence(label: str, steps: list[str]) -> str:
     """``srresnet seed 0: reused attribution, models, masking and 18 re-training runs from the cache``."""
     runs = sum(1 for step in steps if step.startswith("re-training"))
@@ -225,7 +241,7 @@ def reused_sentence(label: str, steps: list[str]) -> str:
 def reproduce(preset: str = "embedded", archs: tuple[str, ...] | None = None,
               out_dir: str | os.PathLike = "faig-reproduce", quick: bool = False, seeds: int | None = None,
               retrain_steps: int | None = None, retrain_seeds: int | None = None, prediction_seeds: int | None = None,
-              weights: str | os.PathLike | None = None, device: str | None = None, progress: bool = True,
+              weights: Weights | None = None, device: str | None = None, progress: bool = True,
               folders: dict[str, str] | None = None) -> Results:
     """``faig reproduce``: every experiment for each architecture and seed, the paper's claims
     judged, and the report; on the embedded splits, or on the user's folders in their roles (the
@@ -238,8 +254,10 @@ def reproduce(preset: str = "embedded", archs: tuple[str, ...] | None = None,
         out_dir: where everything goes; its ``cache/`` makes a rerun resume.
         quick: a smoke test of every step in minutes, not the paper's protocol.
         seeds, retrain_steps, retrain_seeds, prediction_seeds: overrides of the configuration.
-        weights: a folder of ``<arch>_{baseline,target}.safetensors`` to analyse (None: the preset's
-            committed weights, or a pair trained here when it ships none).
+        weights: what to analyse: a folder of ``<arch>_{baseline,target}.safetensors``, or one
+            ``(baseline, target)`` pair of checkpoints of any registered architecture (faig
+            safetensors or BasicSR ``.pth``; ``archs`` then defaults to theirs). None: the preset's
+            committed weights, or a pair trained here when it ships none.
         device: ``cpu``, ``cuda`` ... (None: CUDA when present).
         progress: progress bars and sentences on stderr.
         folders: split -> folder of HR images replacing that embedded split (LR inputs are made
@@ -252,12 +270,26 @@ def reproduce(preset: str = "embedded", archs: tuple[str, ...] | None = None,
     Example:
         >>> reproduce(quick=True, out_dir="faig-quick")  # doctest: +SKIP
     """
+    if isinstance(weights, tuple):
+        archs = (pair_arch(weights, archs),)
     config = make_config(preset, None if archs is None else tuple(archs), quick, seeds, retrain_steps, retrain_seeds,
                          prediction_seeds, folders)
     return run(config, out_dir, weights, device, progress)
 
 
-def run(config: ReproduceConfig, out_dir: str | os.PathLike, weights: str | os.PathLike | None = None,
+def pair_arch(pair: tuple[str | os.PathLike, str | os.PathLike], archs: tuple[str, ...] | None) -> str:
+    """The architecture of a (baseline, target) pair, checked against ``archs`` when given.
+
+    Raises:
+        FaigError: unreadable or mismatched checkpoints, or ``archs`` naming anything else.
+    """
+    arch = load_pair(*pair)[2].arch
+    if archs is not None and tuple(archs) != (arch,):
+        raise FaigError(f"--arch {','.join(archs)} does not match the checkpoints, which are {arch}")
+    return arch
+
+
+def run(config: ReproduceConfig, out_dir: str | os.PathLike, weights: Weights | None = None,
         device: str | None = None, progress: bool = True) -> Results:
     """:func:`reproduce` for a configuration (e.g. one smaller than ``--quick``, for tests)."""
     from faig.report.build import write_report  # here: the report reads this package's schema
@@ -279,8 +311,7 @@ def run(config: ReproduceConfig, out_dir: str | os.PathLike, weights: str | os.P
         per_seed: dict[str, list] = defaultdict(list)
         for seed in range(config.seeds):
             baseline_path, target_path, trained[arch] = model_paths(
-                config.preset, arch, seed, out_dir, None if weights is None else Path(weights), device, progress,
-                config)
+                config.preset, arch, seed, out_dir, weights, device, progress, config)
             baseline, target, arch_config = load_pair(baseline_path, target_path)
             folder = out_dir / "cache" / f"{arch}-{file_key(baseline_path, target_path)}" / f"seed{seed}"
             setup = Setup(config, arch, seed, baseline, target, baseline_path, arch_config, folder, device, progress)
@@ -301,7 +332,8 @@ def run(config: ReproduceConfig, out_dir: str | os.PathLike, weights: str | os.P
     ledger.seconds["total_compute"] = sum(ledger.seconds.values())
     ledger.cpu_seconds["total_compute"] = sum(ledger.cpu_seconds.values())
     results = Results(per_arch, findings, spread,
-                      {**config.to_dict(), "models_trained_here": trained, "command": rerun_command(config),
+                      {**config.to_dict(), "models_trained_here": trained, "models_source": models_source(weights),
+                       "command": rerun_command(config, weights),
                        "torch": torch.__version__, "threads": torch.get_num_threads()},
                       {k: round(v, 3) for k, v in ledger.seconds.items()},
                       {k: round(v, 3) for k, v in ledger.cpu_seconds.items()})

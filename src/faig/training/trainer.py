@@ -111,13 +111,15 @@ class RunState:
     step: int = 0
     running_loss: float | None = None
     history: list[dict] = field(default_factory=list)
+    segments: list[dict] = field(default_factory=list)  # one per invocation: device, steps, seconds
 
     def save(self, path: Path, config: TrainConfig) -> None:
         state = {"step": self.step, "model": self.model.state_dict(), "ema": self.ema.state_dict(),
                  "optimizer": self.optimizer.state_dict(), "generator": self.generator.get_state(),
                  "running_loss": torch.tensor(float("nan") if self.running_loss is None else self.running_loss,
                                               dtype=torch.float64),
-                 "history": json.dumps(self.history), "config": config.to_json()}
+                 "history": json.dumps(self.history), "segments": json.dumps(self.segments),
+                 "config": config.to_json()}
         with atomic_path(path) as tmp:
             torch.save(state, tmp)
 
@@ -133,6 +135,7 @@ class RunState:
         self.optimizer.load_state_dict(state["optimizer"])
         self.generator.set_state(state["generator"])
         self.history = json.loads(state["history"])
+        self.segments = json.loads(state.get("segments", "[]"))  # checkpoints written before segments were kept
         self.step = state["step"]
         running = float(state.get("running_loss", torch.tensor(float("nan"))))
         self.running_loss = None if math.isnan(running) else running
@@ -224,6 +227,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
     if resume:
         run.restore(checkpoint, config)
     start = run.step
+    run.segments.append({"device": str(torch_device), "torch": torch.__version__, "threads": torch.get_num_threads(),
+                         "first_step": start, "last_step": start, "seconds": 0.0})
 
     began = last_save = time.time()
     bar = tqdm(total=config.steps, initial=start, disable=not progress, dynamic_ncols=True, mininterval=2.0,
@@ -244,6 +249,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
                 break
             timed = time.time() - last_save >= 60 * checkpoint_minutes
             if requests or timed or run.step % config.checkpoint_every == 0:
+                run.segments[-1].update(last_step=run.step, seconds=round(time.time() - began, 1))
                 run.save(checkpoint, config)
                 last_save = time.time()
             if requests:
@@ -252,10 +258,11 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
                                           f"{checkpoint}; continue with --resume")
     bar.close()
     seconds = time.time() - began
+    run.segments[-1].update(last_step=run.step, seconds=round(seconds, 1))
 
     metrics = {"history": run.history, "final_val_psnr": run.history[-1]["val_psnr"] if run.history else {},
-               "train_seconds": round(seconds, 1),
-               "seconds_per_step": round(seconds / max(config.steps - start, 1), 4),
+               "train_seconds": round(sum(segment["seconds"] for segment in run.segments), 1),
+               "seconds_per_step": round(seconds / max(config.steps - start, 1), 4), "segments": run.segments,
                "validation": validation_source, "training_images": str(hr_dir) if hr_dir is not None
                else f"embedded {config.train_split} split", "device": str(torch_device), "torch": torch.__version__}
     save_weights(out_dir / f"{name}.safetensors", run.ema, config.arch,
