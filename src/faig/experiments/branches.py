@@ -53,7 +53,7 @@ from faig.models.interpolation import Bicubic
 from faig.models.registry import ArchConfig, build_model
 from faig.report.branches import psnr_vs_flops
 from faig.training.config import TrainConfig
-from faig.training.trainer import ema_decay, ema_update, learning_rate
+from faig.training.trainer import optimiser_step, smoothed
 
 METHODS: tuple[str, ...] = ("dan", "dasr")
 SETTINGS: tuple[str, ...] = ("blur", "blur+noise")
@@ -281,15 +281,9 @@ def train_network(model: nn.Module, objective: Objective, config: TrainConfig, i
     began = time.time()
     for step in tqdm(range(config.steps), disable=not progress, desc=label, dynamic_ncols=True, mininterval=2.0):
         lr, gt, degradations = labelled_batch(images, config, generator, device)
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(config, step)
-        loss = objective(model, lr, gt, degradations, step)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        ema_update(ema, model, ema_decay(config, step))
+        value = optimiser_step(model, ema, optimizer, config, step, objective(model, lr, gt, degradations, step))
         copy_buffers(ema, model)
-        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        running = smoothed(running, value)
     seconds = time.time() - began
     return ema, {"train_seconds": round(seconds, 2), "seconds_per_step": round(seconds / config.steps, 4),
                  "final_loss": round(running, 6)}

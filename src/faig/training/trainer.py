@@ -276,18 +276,31 @@ def _train_step(run: RunState, config: TrainConfig, images: list[NamedImage], de
     """One Adam step on a fresh batch, then the EMA update; advances ``run.step``."""
     lr_batch, gt_batch = training_batch(images, config.batch_size, config.gt_size, config.degradations,
                                         run.generator, config.channel_shuffle, config.channel_gain, device)
-    for group in run.optimizer.param_groups:
-        group["lr"] = learning_rate(config, run.step)
     loss = F.l1_loss(run.model(lr_batch), gt_batch)
-    run.optimizer.zero_grad(set_to_none=True)
+    value = optimiser_step(run.model, run.ema, run.optimizer, config, run.step, loss, gradient_mask)
+    run.running_loss = smoothed(run.running_loss, value)
+    run.step += 1
+
+
+def optimiser_step(model: nn.Module, ema: nn.Module, optimizer: torch.optim.Optimizer, config: TrainConfig,
+                   step: int, loss: torch.Tensor, gradient_mask: dict[str, torch.Tensor] | None = None) -> float:
+    """What every faig training does with one step's loss: the cosine learning rate of ``step``,
+    back-propagation, the optional gradient mask (Sec. 5.2.2's selective re-training), one Adam step
+    and the EMA update. Returns the loss's value."""
+    for group in optimizer.param_groups:
+        group["lr"] = learning_rate(config, step)
+    optimizer.zero_grad(set_to_none=True)
     loss.backward()
     if gradient_mask is not None:
-        apply_gradient_mask(run.model, gradient_mask)
-    run.optimizer.step()
-    ema_update(run.ema, run.model, ema_decay(config, run.step))
-    value = loss.item()
-    run.running_loss = value if run.running_loss is None else 0.98 * run.running_loss + 0.02 * value
-    run.step += 1
+        apply_gradient_mask(model, gradient_mask)
+    optimizer.step()
+    ema_update(ema, model, ema_decay(config, step))
+    return loss.item()
+
+
+def smoothed(running: float | None, value: float) -> float:
+    """The running loss shown and logged: an exponential average with weight 0.02 on the newest step."""
+    return value if running is None else 0.98 * running + 0.02 * value
 
 
 def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tuple[str, ...] = ("baseline", "target"),
