@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Paper-regime training (issue 10) on a lent GPU machine, through the `device` tool:
 #
-#   run(command="bash benchmarks/paper_regime_device.sh 460", carry=[".whl"], timeout_s=560)
+#   run(command="bash benchmarks/paper_regime_device.sh 460 srcnn_style_r2", carry=[".whl"], timeout_s=560)
 #
-# Trains both candidates of benchmarks/paper_regime.py at once, each resuming from its committed
+# Trains the candidates named (default: every one of benchmarks/paper_regime.py) at once, each resuming from its committed
 # checkpoint, for at most SECONDS; then SIGTERM makes `faig train` save its checkpoint (it never loses
 # work), and every stage's files are packed as $OUT/<candidate>_<stage>.tgz to unpack into
 # benchmarks/paper_regime/<candidate>/ here. The machine's python3 has torch but not this package's
 # scikit-image version (the embedded photos come from it), so that wheel travels in .whl/.
 set -u
-SECONDS_LIMIT=${1:-460}
+SECONDS_LIMIT=${1:?usage: paper_regime_device.sh SECONDS [CANDIDATE ...]}
+shift
 OUT=${OUT:-runs/device}
 mkdir -p "$OUT"
 if ls .whl/*.whl > /dev/null 2>&1; then
@@ -21,6 +22,7 @@ mkdir -p /tmp/faig-bin
 printf '#!/bin/sh\nexec python3 -c "import sys; from faig.cli import main; sys.exit(main())" "$@"\n' > /tmp/faig-bin/faig
 chmod +x /tmp/faig-bin/faig
 export PATH=/tmp/faig-bin:$PATH
+CANDIDATES=${*:-$(python3 -c "import runpy; print(' '.join(runpy.run_path('benchmarks/paper_regime.py')['CANDIDATES']))")}
 python3 - <<'EOF' | tee "$OUT/environment.txt"
 import hashlib, torch, skimage
 from faig.data.splits import load_images
@@ -29,7 +31,6 @@ print("torch", torch.__version__, "skimage", skimage.__version__, "cuda", torch.
       torch.cuda.get_device_name() if torch.cuda.is_available() else "", "train split sha256", digest[:16])
 EOF
 DEVICE=$(python3 -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
-CANDIDATES="srresnet_r1 srcnn_style_r1"
 for name in $CANDIDATES; do
   OMP_NUM_THREADS=4 timeout -s TERM "$SECONDS_LIMIT" python3 benchmarks/paper_regime.py train "$name" --device "$DEVICE" \
     > "$OUT/$name.log" 2>&1 &
