@@ -4,7 +4,9 @@
    per photo. Sec. 4.1 asks for a baseline that is "a common SR model": one below bicubic is not.
 2. ``stability``: top-1 % overlap of Eq. 7's rankings found on two disjoint halves of the ``discover``
    split, and on ``discover`` against ``calibrate``. Eq. 7 averages over a data set "to eliminate
-   the impact of image contents"; a low overlap says the set is too small for that.
+   the impact of image contents"; a low overlap says the set is too small for that. And
+   ``elimination_overlap``: the top-1 % overlap of Eq. 7 with and without its elimination term
+   (Sec. 4.2): how much of each set the term changes (Sec. 5.4's ablation can only show what it changes).
 3. ``placement``: for each degradation, how its top 1 % spreads over the layers, and how over-
    represented each layer is (share of the set / share of all filters).
 4. ``cross_masking``: the masking drop (Sec. 5.2.1, x 1e-3) of each degradation's top 0.5/1/2 % on
@@ -31,7 +33,7 @@ from pathlib import Path
 import torch
 
 from faig.attribution import attribute
-from faig.attribution.discriminative import discriminative_scores
+from faig.attribution.discriminative import discriminative_scores, set_scores
 from faig.attribution.filters import FilterIndex
 from faig.attribution.result import rank
 from faig.data.degradations import variant
@@ -133,7 +135,7 @@ def cross_masking(baseline, target, ranks: dict[str, torch.Tensor], inputs: dict
 def diagnose(baseline_path: Path, target_path: Path, steps: int, progress: bool) -> dict:
     baseline, target, arch_config = load_pair(baseline_path, target_path)
     scale, index = arch_config.scale, FilterIndex.from_module(target)
-    count = round(index.total / 100)
+    count = index.top_count(1.0)
     per_split = {split: attribute("faig", baseline, target, load_images(split, scale=scale), DEGRADATIONS,
                                   steps=steps, progress=progress).per_image
                  for split in ("discover", "calibrate")}
@@ -156,6 +158,8 @@ def diagnose(baseline_path: Path, target_path: Path, steps: int, progress: bool)
                              "discover_vs_calibrate": round(top_overlap(paper[name], calibrate[name], count), 3)}
                       for name in DEGRADATIONS},
         "top1_overlap_blur_noise": round(top_overlap(paper["blur"], paper["noise"], count), 3),
+        "elimination_overlap": {name: round(top_overlap(paper[name], rank(scores), count), 3)
+                                for name, scores in set_scores(discover).items()},
         "placement": {name: placement(index, paper[name]) for name in DEGRADATIONS},
         "cross_masking": {kind: {split: cross_masking(baseline, target, ranks, split_inputs, references[split])
                                  for split, split_inputs in inputs.items()}
