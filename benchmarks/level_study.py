@@ -69,7 +69,7 @@ def study(arch: str, nodes: int, progress: bool) -> dict:
                     "random": random_ranking(index.total, 0, degradation)}
         result[degradation] = {
             "overlap": {a: {b: round(len(tops[a] & tops[b]) / count, 3) for b in levels} for a in levels},
-            "masking": {name: {level: round(1e3 * sum(drops) / len(drops), 4)
+            "masking": {name: {level: round(sum(drops) / len(drops), 4)
                                for level, drops in masking_drops(baseline, target, ranking,
                                                                  {level: inputs[level] for level in levels},
                                                                  (1.0,))["1"].items()}
