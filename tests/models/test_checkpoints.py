@@ -87,6 +87,15 @@ def test_missing_and_corrupt_checkpoints(tmp_path):
             load_state_dict(tmp_path / name)
 
 
+def test_an_unsupported_network_names_what_it_found_and_what_is_supported(tmp_path):
+    path = tmp_path / "edsr.pth"
+    torch.save({"params": {f"head.{i}.weight": torch.zeros(4, 3, 3, 3) for i in range(5)}}, path)
+    with pytest.raises(FaigError, match=r"unrecognised checkpoint: its keys \(head.0.weight, head.1.weight, "
+                                        r"head.2.weight and 2 more\) match no registered architecture "
+                                        r"\(rrdbnet, srcnn_style, srresnet, swinir\)"):
+        load_model(path)
+
+
 @pytest.mark.parametrize("umask", [0o022, 0o077])
 def test_weights_files_get_the_umasks_permissions(tmp_path, umask):
     previous = os.umask(umask)

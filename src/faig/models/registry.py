@@ -174,7 +174,9 @@ def infer_config(state_dict: dict[str, torch.Tensor]) -> ArchConfig:
         config = ARCH_REGISTRY.get(name).config_of(state_dict)
         if config is not None:
             return config
-    raise FaigError(f"unrecognised checkpoint: its keys match no registered architecture "
+    keys = list(state_dict)
+    found = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+    raise FaigError(f"unrecognised checkpoint: its keys ({found or 'none'}) match no registered architecture "
                     f"({', '.join(ARCH_REGISTRY.names())})")
 
 
