@@ -20,14 +20,17 @@ reproduce --quick`` findings, as benchmarks/results/paper_regime_candidates.{jso
 The selection rule, fixed before any finding was looked at: among candidates whose finished baseline's
 clean validation PSNR has plateaued (under 0.05 dB gained over the last fifth of its validations) and
 whose finished target's blind-mix validation PSNRs have plateaued likewise, take the one with the
-highest mean target validation PSNR over clean, blur, noise and blur+noise; a stage still running is
-not judged. Test-split PSNRs and findings are reported, never chosen by.
+highest mean target validation PSNR over clean, blur, noise and blur+noise, for each architecture's
+embedded pair; a stage still running is not judged. swinir_r1 (a network not yet embedded) and
+srresnet_jpeg_r1 (issue 12's wider mix, sharing srresnet_r1's baseline) are judged by the plateau test
+alone. Test-split PSNRs and findings are reported, never chosen by.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -39,6 +42,7 @@ from faig.data.degradations import DegradationSampler
 from faig.files import write_json
 from faig.models.registry import ArchConfig
 from faig.training.config import TrainConfig
+from faig.training.trainer import validation_variants
 
 HERE = Path(__file__).parent / "paper_regime"
 PLATEAU_DB = 0.05  # the selection rule's plateau: less gained over the last fifth of the validations
@@ -48,9 +52,12 @@ PLATEAU_DB = 0.05  # the selection rule's plateau: less gained over the last fif
 ARCHS = {
     "srresnet": ArchConfig("srresnet", 2, width=32, depth=8),
     "srcnn_style": ArchConfig("srcnn_style", 2, width=64, depth=4, first_width=32),
+    # Issue 12's attention network: SwinIR-lite at srresnet's attribution cost (0.65 s a discover tile
+    # at 8 nodes on 2 cores against srresnet's 0.66, benchmarks/results/architecture_speed.json).
+    "swinir": ArchConfig("swinir", 2, width=32, depth=2),
 }
 # Patch handling the embedded preset found necessary for the skip-less srcnn_style (colour).
-PATCHES = {"srresnet": {}, "srcnn_style": {"gt_size": 48, "channel_shuffle": True, "channel_gain": 0.5}}
+PATCHES = {"srresnet": {}, "srcnn_style": {"gt_size": 48, "channel_shuffle": True, "channel_gain": 0.5}, "swinir": {}}
 
 # name -> (arch, baseline (steps, lr), target (steps, lr)); one cosine over each stage.
 CANDIDATES: dict[str, tuple[str, tuple[int, float], tuple[int, float]]] = {
@@ -58,7 +65,14 @@ CANDIDATES: dict[str, tuple[str, tuple[int, float], tuple[int, float]]] = {
     "srcnn_style_r1": ("srcnn_style", (25_000, 2e-3), (30_000, 1e-4)),
     # r1's baseline failed the plateau test (+0.086 dB over its last 5,000 steps): twice the steps.
     "srcnn_style_r2": ("srcnn_style", (50_000, 2e-3), (30_000, 1e-4)),
+    # Issue 12: an attention network in srresnet_r1's regime, and a target for the wider mix.
+    "swinir_r1": ("swinir", (25_000, 2e-4), (30_000, 1e-4)),
+    "srresnet_jpeg_r1": ("srresnet", (25_000, 2e-4), (30_000, 1e-4)),
 }
+# Targets fine-tuned on more than the paper's blind mix: extra DegradationSampler fields.
+TARGET_MIX: dict[str, dict] = {"srresnet_jpeg_r1": {"jpeg_prob": 0.5, "jpeg_qualities": (30,)}}
+# Candidates whose baseline is another's (the same configuration): its finished weights are reused.
+SHARED_BASELINE: dict[str, str] = {"srresnet_jpeg_r1": "srresnet_r1"}
 
 
 def candidate_configs(name: str) -> dict[str, TrainConfig]:
@@ -69,7 +83,8 @@ def candidate_configs(name: str) -> dict[str, TrainConfig]:
         "baseline": replace(common, stage="baseline", steps=base_steps, lr=base_lr,
                             degradations=DegradationSampler(scale=2)),
         "target": replace(common, stage="target", steps=target_steps, lr=target_lr,
-                          degradations=DegradationSampler(scale=2, blur_prob=0.5, noise_prob=0.5)),
+                          degradations=DegradationSampler(scale=2, blur_prob=0.5, noise_prob=0.5,
+                                                          **TARGET_MIX.get(name, {}))),
     }
 
 
@@ -84,6 +99,8 @@ def train_candidate(name: str, device: str | None) -> None:
     """Run ``faig train`` on each stage of a candidate not yet finished, resuming a stage that has a
     checkpoint; stops with the first stage that does not finish (e.g. interrupted)."""
     folder = HERE / name
+    if name in SHARED_BASELINE:
+        share_baseline(SHARED_BASELINE[name], name)
     for stage, config in candidate_configs(name).items():
         stem = f"{config.arch.arch}_{stage}"
         if (folder / f"{stem}.safetensors").is_file():
@@ -96,6 +113,21 @@ def train_candidate(name: str, device: str | None) -> None:
         print(" ".join(command), flush=True)
         if subprocess.run(command).returncode != 0:
             sys.exit(1)
+
+
+def share_baseline(source: str, name: str) -> None:
+    """Copy ``source``'s finished baseline (weights and record) into ``name``'s folder, once; refused
+    unless both candidates configure that stage identically."""
+    config = candidate_configs(name)["baseline"]
+    if candidate_configs(source)["baseline"] != config:
+        sys.exit(f"{name} cannot share {source}'s baseline: their baseline configurations differ")
+    stem = f"{config.arch.arch}_baseline"
+    for suffix in (".safetensors", ".json"):
+        if not (HERE / source / f"{stem}{suffix}").is_file():
+            sys.exit(f"{name} waits for {source}'s baseline: train {source} first")
+        if not (HERE / name / f"{stem}{suffix}").is_file():
+            (HERE / name).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(HERE / source / f"{stem}{suffix}", HERE / name / f"{stem}{suffix}")
 
 
 def stage_history(folder: Path, stem: str) -> tuple[list[dict], str]:
@@ -133,14 +165,14 @@ def curves(json_path: Path, figure_path: Path) -> dict:
     for axis, (name, stage) in zip(axes[0], stages):
         config = candidate_configs(name)[stage]
         history, state = stage_history(HERE / name, f"{config.arch.arch}_{stage}")
-        variants = ("clean",) if stage == "baseline" else ("clean", "blur", "noise", "blur+noise")
+        variants = validation_variants(config)
         report["candidates"].setdefault(name, {})[stage] = {
             "steps": config.steps, "lr": config.lr, "state": state, "history": history,
             "plateau_gain_db": {v: plateau_gain(history, v) for v in variants}}
         steps = [entry["step"] for entry in history]
         if not history:
             axis.text(0.5, 0.5, "no validation yet", ha="center", va="center", transform=axis.transAxes)
-        for colour, variant in zip(("C0", "C1", "C2", "C3"), variants):
+        for colour, variant in zip((f"C{i}" for i in range(10)), variants):
             axis.plot(steps, [e["val_psnr"][variant] for e in history], color=colour, label=f"{variant} (validation)")
             axis.plot(steps, [e["train_psnr"][variant] for e in history], color=colour, linestyle="--",
                       label=f"{variant} (training crops)")

@@ -3,14 +3,16 @@
 #
 #   run(command="bash benchmarks/paper_regime_device.sh 460 srcnn_style_r2", carry=[".whl"], timeout_s=560)
 #
-# Trains the candidates named (default: every one of benchmarks/paper_regime.py) at once, each resuming from its committed
-# checkpoint, for at most SECONDS; then SIGTERM makes `faig train` save its checkpoint (it never loses
-# work), and every stage's files are packed as $OUT/<candidate>_<stage>.tgz to unpack into
-# benchmarks/paper_regime/<candidate>/ here. The machine's python3 has torch but not this package's
-# scikit-image version (the embedded photos come from it), so that wheel travels in .whl/.
+# Trains the candidates of benchmarks/paper_regime.py named (at most 3: 8 files come back) at once,
+# each resuming from its committed checkpoint, for at most SECONDS; then SIGTERM makes `faig train`
+# save its checkpoint (it never loses work), and each candidate's files are packed as
+# $OUT/<candidate>.tgz to unpack into benchmarks/paper_regime/<candidate>/ here. The machine's python3
+# has torch but not this package's scikit-image version (the embedded photos come from it), so that
+# wheel travels in .whl/.
 set -u
-SECONDS_LIMIT=${1:?usage: paper_regime_device.sh SECONDS [CANDIDATE ...]}
+SECONDS_LIMIT=${1:?usage: paper_regime_device.sh SECONDS CANDIDATE [CANDIDATE [CANDIDATE]]}
 shift
+CANDIDATES=${*:?name the candidates to train (at most 3)}
 OUT=${OUT:-runs/device}
 mkdir -p "$OUT"
 if ls .whl/*.whl > /dev/null 2>&1; then
@@ -22,7 +24,6 @@ mkdir -p /tmp/faig-bin
 printf '#!/bin/sh\nexec python3 -c "import sys; from faig.cli import main; sys.exit(main())" "$@"\n' > /tmp/faig-bin/faig
 chmod +x /tmp/faig-bin/faig
 export PATH=/tmp/faig-bin:$PATH
-CANDIDATES=${*:-$(python3 -c "import runpy; print(' '.join(runpy.run_path('benchmarks/paper_regime.py')['CANDIDATES']))")}
 python3 - <<'EOF' | tee "$OUT/environment.txt"
 import hashlib, torch, skimage
 from faig.data.splits import load_images
@@ -39,10 +40,12 @@ wait
 while pgrep -f "faig.cli import main" > /dev/null; do sleep 1; done
 for name in $CANDIDATES; do
   folder=benchmarks/paper_regime/$name
-  for stage in baseline target; do
-    files=$(cd "$folder" && ls ./*_"$stage".* checkpoints/*_"$stage".pt 2> /dev/null)
-    [ -n "$files" ] && tar czf "$OUT/${name}_$stage.tgz" -C "$folder" $files
-  done
+  # A finished stage's checkpoint is not needed any more: leave it out, to stay under 16 MB a file.
+  files=$(cd "$folder" && for stage in baseline target; do
+    ls ./*_"$stage".config.json ./*_"$stage".json ./*_"$stage".safetensors 2> /dev/null
+    ls ./*_"$stage".safetensors > /dev/null 2>&1 || ls checkpoints/*_"$stage".pt 2> /dev/null
+  done)
+  [ -n "$files" ] && tar czf "$OUT/$name.tgz" -C "$folder" $files
   tail -n 3 "$OUT/$name.log"
 done
 ls -la "$OUT"

@@ -190,6 +190,16 @@ def test_history_has_validation_and_training_crop_psnr(hr_folder, tmp_path):
     assert all(10 < value < 60 for value in entry["train_psnr"].values())
 
 
+def test_a_target_with_jpeg_in_its_mix_is_validated_on_jpeg_too():
+    from faig.training.trainer import validation_variants
+
+    mix = DegradationSampler(scale=2, blur_prob=0.5, noise_prob=0.5, jpeg_prob=0.5, jpeg_qualities=(30, 60))
+    assert validation_variants(replace(TINY, stage="target", degradations=mix)) == (
+        "clean", "blur", "noise", "blur+noise", "jpeg30", "jpeg60")
+    assert validation_variants(replace(TINY, stage="target")) == ("clean", "blur", "noise", "blur+noise")
+    assert validation_variants(TINY) == ("clean",)
+
+
 def _tiny_baseline(hr_folder, tmp_path):
     train(replace(TINY, steps=2), tmp_path / "base", hr_dir=hr_folder, progress=False)
     return tmp_path / "base" / "srresnet_baseline.safetensors"

@@ -92,7 +92,12 @@ def apply_gradient_mask(model: nn.Module, gradient_mask: dict[str, torch.Tensor]
 
 
 def validation_variants(config: TrainConfig) -> tuple[str, ...]:
-    return ("clean",) if config.stage == "baseline" else VARIANTS
+    """What a stage is validated on: clean inputs for a baseline; the paper's four variants for a
+    target, and JPEG at each of its qualities when its mix has JPEG."""
+    if config.stage == "baseline":
+        return ("clean",)
+    sampler = config.degradations
+    return VARIANTS + (tuple(f"jpeg{q}" for q in sampler.jpeg_qualities) if sampler.jpeg_prob > 0 else ())
 
 
 def validate(model: nn.Module, images: list[NamedImage], config: TrainConfig) -> dict[str, float]:
