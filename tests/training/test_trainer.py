@@ -190,6 +190,21 @@ def test_history_has_validation_and_training_crop_psnr(hr_folder, tmp_path):
     assert all(10 < value < 60 for value in entry["train_psnr"].values())
 
 
+@pytest.mark.parametrize("arch", [ArchConfig("rrdbnet", 2, width=8, depth=1, first_width=4),
+                                  ArchConfig("swinir", 2, width=8, depth=1)])
+def test_any_registered_architecture_trains_a_baseline_and_fine_tunes_a_target(hr_folder, tmp_path, arch):
+    """Issue 15: `faig train` is not limited to the paper's two networks."""
+    baseline = replace(TINY, arch=arch, steps=2, val_every=0, checkpoint_every=2, gt_size=32)
+    train(baseline, tmp_path, hr_dir=hr_folder, progress=False)
+    first = tmp_path / f"{arch.arch}_baseline.safetensors"
+    train(replace(baseline, stage="target"), tmp_path, init_weights=first, hr_dir=hr_folder, progress=False)
+    base_model, base_config = load_model(first)
+    target_model, target_config = load_model(tmp_path / f"{arch.arch}_target.safetensors")
+    assert base_config == target_config == arch
+    moved = [not torch.equal(a, b) for a, b in zip(base_model.state_dict().values(), target_model.state_dict().values())]
+    assert any(moved)
+
+
 def test_a_target_with_jpeg_in_its_mix_is_validated_on_jpeg_too():
     from faig.training.trainer import validation_variants
 
