@@ -40,6 +40,9 @@ from faig.reproduce.steps import (Rankings, Setup, progress_over, retrain_psnrs,
 from faig.training.config import STAGES
 from faig.training.trainer import checkpoint_path, train_stages
 
+# What a run analyses: a folder of <arch>_{baseline,target}.safetensors, or one (baseline, target) pair.
+Weights = str | os.PathLike | tuple[str | os.PathLike, str | os.PathLike]
+
 # The settings each step's result depends on (besides the models and the seed): its cache key.
 ATTRIBUTION_SETTINGS = ("quadrature", "steps", "discover_images", "folders")
 STEP_SETTINGS: dict[str, tuple[str, ...]] = {
@@ -185,9 +188,6 @@ def write_rankings(rankings: Rankings, index: FilterIndex, folder: Path) -> None
     for method in METHODS:
         for d in DEGRADATIONS:
             write_index_file(folder / method / f"{d}_index.txt", rankings[f"{method}/{d}"], index)
-
-
-Weights = str | os.PathLike | tuple[str | os.PathLike, str | os.PathLike]
 
 
 def model_paths(preset: str, arch: str, seed: int, out_dir: Path, weights: Weights | None, device: str | None,

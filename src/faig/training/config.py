@@ -102,7 +102,7 @@ class TrainConfig:
 # the rule fixed there before any finding was seen: a 25,000-step baseline at 2e-4 whose clean
 # validation PSNR plateaued (+0.005 dB over its last 5,000 steps), and a target fine-tuned from it at
 # 1e-4, the paper's scale, for 30,000 steps (all four blind-mix variants within 0.02 dB over the last
-# 6,000). Trained on a lent H200 in about 8 minutes (the baseline's first 9,023 steps on the CPU).
+# 6,000). Trained on a lent H200 in about 10 minutes (the baseline's first 9,023 steps on the CPU).
 # srcnn_style, with no skip connection, needs a higher baseline rate, more steps and a wider body
 # (64) than srresnet: at width 48 the blind mix cost it 2.3 dB on clean inputs and never taught it
 # to deblur. It also has to learn colour itself (srresnet adds the upsampled input): trained on the
