@@ -15,15 +15,7 @@ shift
 CANDIDATES=${*:?name the candidates to train (at most 3)}
 OUT=${OUT:-runs/device}
 mkdir -p "$OUT"
-if ls .whl/*.whl > /dev/null 2>&1; then
-  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl || exit 1
-  export PYTHONPATH=/tmp/site
-fi
-export PYTHONPATH="${PYTHONPATH:+$PYTHONPATH:}$PWD/src" PYTHONUNBUFFERED=1
-mkdir -p /tmp/faig-bin
-printf '#!/bin/sh\nexec python3 -c "import sys; from faig.cli import main; sys.exit(main())" "$@"\n' > /tmp/faig-bin/faig
-chmod +x /tmp/faig-bin/faig
-export PATH=/tmp/faig-bin:$PATH
+. benchmarks/device_env.sh
 python3 - <<'EOF' | tee "$OUT/environment.txt"
 import hashlib, torch, skimage
 from faig.data.splits import load_images

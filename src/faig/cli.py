@@ -88,6 +88,17 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shard(text: str | None) -> tuple[int, int] | None:
+    """``--shard i/n`` as (i, n)."""
+    if text is None:
+        return None
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise FaigError(f"--shard takes i/n, e.g. 0/4, not {text!r}") from None
+    return index, count
+
+
 def _reproduce_weights(args: argparse.Namespace) -> str | tuple[str, str] | None:
     """``--weights DIR`` or the ``--baseline B --target T`` pair (never both, never half a pair)."""
     if (args.baseline is None) != (args.target is None):
@@ -101,7 +112,11 @@ def _cmd_branches(args: argparse.Namespace) -> int:
     from faig.experiments.branches import format_branches, run_branches
 
     result = run_branches(args.out, quick=args.quick, seeds=args.seeds, device=args.device,
-                          progress=not args.quiet, steps=args.steps)
+                          progress=not args.quiet, steps=args.steps, shard=_shard(args.shard))
+    if args.shard:
+        print(f"shard {args.shard}: trained {len(result['trained'])} networks into {Path(args.out) / 'runs'}; "
+              f"a run without --shard makes the table")
+        return 0
     print(format_branches(result))
     print(f"table: {Path(args.out) / 'branches.json'}; figure: {Path(args.out) / 'figures' / 'fig1_psnr_vs_flops.png'}")
     return 0
@@ -283,6 +298,8 @@ def build_parser() -> argparse.ArgumentParser:
     branches.add_argument("--steps", type=int, help="training steps of every network")
     branches.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     branches.add_argument("--quiet", action="store_true", help="no progress bars")
+    branches.add_argument("--shard", help="i/n: train only every n-th network, starting at the i-th, into OUT/runs "
+                                          "(n processes can share a GPU); a run without it then makes the table")
     branches.set_defaults(run=_cmd_branches)
     return parser
 

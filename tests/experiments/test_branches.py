@@ -178,3 +178,20 @@ def test_run_branches_reuses_the_runs_it_kept(tmp_path, monkeypatch):
     monkeypatch.undo()
     changed = run_branches(tmp_path, config=replace(config, lr=1e-3), device="cpu", progress=False)
     assert changed["config"]["lr"] == 1e-3
+
+
+def test_shards_train_every_network_once_and_the_table_reads_them(tmp_path, monkeypatch):
+    """`faig branches --shard i/n` lets n processes share a GPU; the unsharded run then trains nothing."""
+    import faig.experiments.branches as branches
+    from faig.errors import FaigError
+
+    config = replace(TINY, methods=("dan",))
+    names = [run_branches(tmp_path, config=config, device="cpu", progress=False, shard=(i, 3))["trained"]
+             for i in range(3)]
+    assert sorted(n for shard in names for n in shard) == sorted(
+        branches.run_file(tmp_path, *t).name for t in branches.trainings(config))
+    assert [len(shard) for shard in names] == [2, 1, 1]
+    monkeypatch.setattr(branches, "train_network", lambda *args, **kwargs: pytest.fail("trained again"))
+    assert len(run_branches(tmp_path, config=config, device="cpu", progress=False)["table"]) == 2
+    with pytest.raises(FaigError, match="shard 3/3"):
+        run_branches(tmp_path, config=config, device="cpu", progress=False, shard=(3, 3))

@@ -413,20 +413,33 @@ def _train_and_score(kind: str, method: str, chosen: Setting, config: BranchesCo
     return result
 
 
+KINDS = ("two_branch", "one_branch")
+
+
+def run_file(runs_dir: Path, method: str, name: str, kind: str, seed: int) -> Path:
+    """Where one training's result is kept: ``<method>_<setting>_<kind>_seed<n>.json`` (and ``.pt``)."""
+    return runs_dir / f"{method}_{name.replace('+', '_')}_{kind}_seed{seed}.json"
+
+
+def trainings(config: BranchesConfig) -> list[tuple[str, str, str, int]]:
+    """Every training of a Table 1 run, (method, setting, kind, seed), in the order it runs them."""
+    return [(method, name, kind, seed) for method in config.methods for name in config.settings
+            for kind in KINDS for seed in range(config.seeds)]
+
+
 def compare(method: str, name: str, config: BranchesConfig, target: Complexity, match: Match,
             train_images: list[NamedImage], test_images: list[NamedImage], device: torch.device,
             progress: bool, runs_dir: Path) -> dict:
     """One Table 1 cell pair: the two-branch network and its one-branch match, trained ``seeds``
     times each under the same schedule, scored on the same test pairs; each training's result is
-    kept in ``runs_dir`` (``<method>_<setting>_<kind>_seed<n>.json`` and ``.pt``) and reused."""
+    kept in ``runs_dir`` (:func:`run_file`) and reused."""
     chosen = setting(method, name, config.scale)
     pairs = evaluation_pairs(test_images, chosen.test, config.tests_per_image)
-    stem = f"{method}_{name.replace('+', '_')}"
     results = {
         kind: _summary([_train_and_score(kind, method, chosen, config, match, seed, train_images, pairs, device,
-                                         progress, runs_dir / f"{stem}_{kind}_seed{seed}.json")
+                                         progress, run_file(runs_dir, method, name, kind, seed))
                         for seed in range(config.seeds)])
-        for kind in ("two_branch", "one_branch")
+        for kind in KINDS
     }
     paper = PAPER_TABLE1[(method, name)]
     return {
@@ -442,7 +455,7 @@ def compare(method: str, name: str, config: BranchesConfig, target: Complexity, 
 
 def run_branches(out_dir: str | os.PathLike, quick: bool = False, seeds: int | None = None,
                  device: str | None = None, progress: bool = True, steps: int | None = None,
-                 config: BranchesConfig | None = None) -> dict:
+                 config: BranchesConfig | None = None, shard: tuple[int, int] | None = None) -> dict:
     """Sec. 3's comparison: Table 1 as ``out_dir/branches.json`` and Fig. 1 (PSNR against FLOPs) as
     ``out_dir/figures/fig1_psnr_vs_flops.png``.
 
@@ -458,11 +471,17 @@ def run_branches(out_dir: str | os.PathLike, quick: bool = False, seeds: int | N
         device: ``cpu``, ``cuda``, ``cuda:N`` (None: CUDA when present).
         progress: show a progress bar per training run.
         config: the whole configuration (``quick`` is then ignored).
+        shard: ``(i, n)``: train only the i-th of every n trainings (:func:`trainings`' order) and
+            keep them in ``out_dir/runs/``, writing no table, so that n processes can share a GPU;
+            a run without ``shard`` then reads them all.
 
     Returns:
         The JSON's content: ``{"config", "networks", "table", "seconds", "device", "torch"}``; each
         table row holds one (method, setting) pair's PSNR mean/std over seeds, FLOPs, parameters,
-        step times and the paper's numbers.
+        step times and the paper's numbers. With ``shard``: ``{"trained": [run file names]}``.
+
+    Raises:
+        FaigError: a shard outside ``0 <= i < n``.
 
     Example:
         >>> run_branches("runs/branches/quick", quick=True)  # doctest: +SKIP
@@ -480,6 +499,8 @@ def run_branches(out_dir: str | os.PathLike, quick: bool = False, seeds: int | N
     check_patchable(train_images, config.gt_size)
     test_images = load_images("test", None, config.scale)[::config.test_stride]
     found = budgets(config)
+    if shard is not None:
+        return _train_shard(config, shard, found, train_images, test_images, torch_device, progress, out_dir / "runs")
     table = [compare(method, name, config, *found[method], train_images, test_images, torch_device, progress,
                      out_dir / "runs")
              for method in config.methods for name in config.settings]
@@ -493,6 +514,24 @@ def run_branches(out_dir: str | os.PathLike, quick: bool = False, seeds: int | N
     psnr_vs_flops(table, out_dir / "figures" / "fig1_psnr_vs_flops.png")
     write_json(out_dir / "branches.json", result)
     return result
+
+
+def _train_shard(config: BranchesConfig, shard: tuple[int, int], found: dict[str, tuple[Complexity, Match]],
+                 train_images: list[NamedImage], test_images: list[NamedImage], device: torch.device,
+                 progress: bool, runs_dir: Path) -> dict:
+    """The trainings of one shard, each kept in ``runs_dir`` as :func:`compare` keeps them."""
+    index, count = shard
+    if not 0 <= index < count:
+        raise FaigError(f"shard {index}/{count}: give i/n with 0 <= i < n")
+    trained = []
+    for method, name, kind, seed in trainings(config)[index::count]:
+        chosen = setting(method, name, config.scale)
+        pairs = evaluation_pairs(test_images, chosen.test, config.tests_per_image)
+        path = run_file(runs_dir, method, name, kind, seed)
+        _train_and_score(kind, method, chosen, config, found[method][1], seed, train_images, pairs, device,
+                         progress, path)
+        trained.append(path.name)
+    return {"trained": trained}
 
 
 def format_branches(result: dict) -> str:

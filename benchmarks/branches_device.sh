@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Table 1 (issue 13) on a lent GPU machine, through the `device` tool:
+#
+#   run(command="bash benchmarks/branches_device.sh 480 8", carry=[".whl", "runs/branches/full"], timeout_s=560)
+#
+# Runs SHARDS `faig branches --shard i/SHARDS` processes at once on the one GPU for at most SECONDS
+# (a training cut short is lost; finished ones are kept in runs/, the shards' logs in logs/), then, when every training is
+# there, the unsharded run that writes the table and Fig. 1. Packs $OUT/branches.tgz to unpack into
+# runs/branches/full here; a later call that carries that folder trains only what is missing.
+set -u
+SECONDS_LIMIT=${1:?usage: branches_device.sh SECONDS SHARDS}
+SHARDS=${2:?usage: branches_device.sh SECONDS SHARDS}
+OUT=${OUT:-runs/device}
+FOLDER=runs/branches/full
+mkdir -p "$OUT" "$FOLDER/logs"
+. benchmarks/device_env.sh
+DEVICE=$(python3 -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
+for i in $(seq 0 $((SHARDS - 1))); do
+  OMP_NUM_THREADS=2 timeout -s TERM "$SECONDS_LIMIT" faig branches --device "$DEVICE" --quiet --out "$FOLDER" \
+    --shard "$i/$SHARDS" > "$FOLDER/logs/shard$i.log" 2>&1 &
+done
+wait
+expected=$(python3 -c "from faig.experiments.branches import FULL, trainings; print(len(trainings(FULL)))")
+found=$(ls "$FOLDER"/runs/*_seed*.json 2> /dev/null | wc -l)
+echo "$found of $expected trainings kept"
+if [ "$found" -ge "$expected" ]; then
+  faig branches --device "$DEVICE" --quiet --out "$FOLDER" | tee "$OUT/table.txt"
+fi
+tar czf "$OUT/branches.tgz" -C "$FOLDER" .
+tail -n 2 "$FOLDER"/logs/shard*.log
