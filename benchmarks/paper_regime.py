@@ -164,7 +164,8 @@ def curves(json_path: Path, figure_path: Path) -> dict:
     figure, axes = plt.subplots(1, len(stages), figsize=(4.2 * len(stages), 3.6), squeeze=False)
     for axis, (name, stage) in zip(axes[0], stages):
         config = candidate_configs(name)[stage]
-        history, state = stage_history(HERE / name, f"{config.arch.arch}_{stage}")
+        owner = SHARED_BASELINE.get(name, name) if stage == "baseline" else name  # a shared baseline is its owner's
+        history, state = stage_history(HERE / owner, f"{config.arch.arch}_{stage}")
         variants = validation_variants(config)
         report["candidates"].setdefault(name, {})[stage] = {
             "steps": config.steps, "lr": config.lr, "state": state, "history": history,
