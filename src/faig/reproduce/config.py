@@ -43,7 +43,7 @@ class ReproduceConfig:
     retrain: RetrainConfig = field(default_factory=RetrainConfig)
     test_images: int = ALL_IMAGES
     prediction_percent: float = 1.0
-    prediction_steps: int = 2
+    prediction_steps: int = 8
     calibrate_images: int = ALL_IMAGES
     prediction_test_images: int = ALL_IMAGES
     modulation_images: int = 8
