@@ -175,8 +175,8 @@ NEIGHBOUR_PERCENTS: tuple[float, ...] = (0.5, 2.0)
 
 def cut_note(entry: Claim, results: ArchResults, d: str, other: str, holds: bool) -> str:
     """For a masking claim, whether its verdict stands at the neighbouring cuts the run measured:
-    ``"; same verdict at 0.5% and 2%"`` or ``"; not at 2%: the verdict hinges on the filters near the
-    1% cut"`` (empty for other claims, or when no neighbour was measured)."""
+    ``"; same verdict at 0.5% and 2%"`` or ``"; fails at 2%: the verdict hinges on the filters near
+    the 1% cut"`` (empty for other claims, or when no neighbour was measured)."""
     if entry.step != "masking":
         return ""
     checked = [p for p in NEIGHBOUR_PERCENTS if results.has_percent(p)]
