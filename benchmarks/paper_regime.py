@@ -42,7 +42,7 @@ from faig.data.degradations import DegradationSampler
 from faig.files import write_json
 from faig.models.registry import ArchConfig
 from faig.training.config import TrainConfig
-from faig.training.trainer import validation_variants
+from faig.training.trainer import default_name, validation_variants
 
 HERE = Path(__file__).parent / "paper_regime"
 PLATEAU_DB = 0.05  # the selection rule's plateau: less gained over the last fifth of the validations
@@ -91,8 +91,8 @@ def candidate_configs(name: str) -> dict[str, TrainConfig]:
 def write_configs() -> None:
     for name in CANDIDATES:
         for stage, config in candidate_configs(name).items():
-            write_json(HERE / name / f"{config.arch.arch}_{stage}.config.json", config.to_dict())
-            print(HERE / name / f"{config.arch.arch}_{stage}.config.json")
+            write_json(HERE / name / f"{default_name(config)}.config.json", config.to_dict())
+            print(HERE / name / f"{default_name(config)}.config.json")
 
 
 def train_candidate(name: str, device: str | None) -> None:
@@ -102,7 +102,7 @@ def train_candidate(name: str, device: str | None) -> None:
     if name in SHARED_BASELINE:
         share_baseline(SHARED_BASELINE[name], name)
     for stage, config in candidate_configs(name).items():
-        stem = f"{config.arch.arch}_{stage}"
+        stem = default_name(config)
         if (folder / f"{stem}.safetensors").is_file():
             continue
         command = ["faig", "train", "--config", str(folder / f"{stem}.config.json"), "--out", str(folder), "--quiet"]
@@ -165,7 +165,7 @@ def curves(json_path: Path, figure_path: Path) -> dict:
     for axis, (name, stage) in zip(axes[0], stages):
         config = candidate_configs(name)[stage]
         owner = SHARED_BASELINE.get(name, name) if stage == "baseline" else name  # a shared baseline is its owner's
-        history, state = stage_history(HERE / owner, f"{config.arch.arch}_{stage}")
+        history, state = stage_history(HERE / owner, default_name(config))
         variants = validation_variants(config)
         report["candidates"].setdefault(name, {})[stage] = {
             "steps": config.steps, "lr": config.lr, "state": state, "history": history,
@@ -212,11 +212,12 @@ def candidate_table(curves_report: dict, quick: dict[str, Path], out_json: Path,
             row["stages"][stage] = {"steps": entry["steps"], "lr": entry["lr"], "state": entry["state"],
                                     "plateau_gain_db": entry["plateau_gain_db"],
                                     "last_val_psnr": history[-1]["val_psnr"] if history else {}}
-        paths = [HERE / name / f"{arch}_{stage}.safetensors" for stage in ("baseline", "target")]
+        stems = {stage: default_name(config) for stage, config in candidate_configs(name).items()}
+        paths = [HERE / name / f"{stem}.safetensors" for stem in stems.values()]
         if all(path.is_file() for path in paths):
             models = evaluate_models(model_paths=[str(p) for p in paths], split="test")["models"]
-            row["test_psnr"] = {stage: {v: round(s["psnr"], 2) for v, s in models[f"{arch}_{stage}"].items()}
-                                for stage in ("baseline", "target")}
+            row["test_psnr"] = {stage: {v: round(s["psnr"], 2) for v, s in models[stem].items()}
+                                for stage, stem in stems.items()}
         if name in quick:
             findings = [f for f in json.loads(quick[name].read_text())["findings"] if f["arch"] == arch]
             row["quick_findings"] = {"holding": sum(f["holds"] for f in findings), "total": len(findings),

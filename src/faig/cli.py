@@ -37,7 +37,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     stages = ("baseline", "target") if args.stage == "both" else (args.stage,)
     results = train_stages(args.preset, args.arch, args.out, stages, args.scale, args.seed, args.init,
                            args.device, args.hr_dir, args.resume, progress=not args.quiet, steps=args.steps,
-                           config_file=args.config, val_dir=args.val_dir, checkpoint_minutes=args.checkpoint_minutes)
+                           config_file=args.config, val_dir=args.val_dir, checkpoint_minutes=args.checkpoint_minutes,
+                           mix=tuple(kind for kind in (args.mix or "").split(",") if kind))
     for stage, metrics in results.items():
         scores = ", ".join(f"{variant} {psnr:.2f}" for variant, psnr in metrics["final_val_psnr"].items())
         print(f"{stage}: validation PSNR {scores} dB; {metrics['train_seconds']:.0f} s -> {args.out}")
@@ -82,7 +83,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
                         prediction_seeds=args.prediction_seeds, weights=_reproduce_weights(args), device=args.device,
                         progress=not args.quiet,
                         folders={split: getattr(args, f"{split}_dir") for split in ("train", "discover", "calibrate",
-                                                                                      "test")})
+                                                                                      "test")},
+                        degradations=tuple(args.degradations.split(",")))
     print(f"{results.holding()} of {len(results.findings)} findings hold; report: {Path(args.out) / 'report.html'} "
           f"(also report.md, results.json, figures/)")
     return 0
@@ -199,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=int, help="override the preset's number of steps")
     train.add_argument("--hr-dir", help="train on this folder of HR images instead of the embedded train split")
     train.add_argument("--scale", type=int, default=2, choices=(2, 3, 4), help="upscaling factor")
+    train.add_argument("--mix", help="kinds the target's blind mix adds to blur and noise (jpeg: quality 30, p 0.5); "
+                                     "written as <arch>_target_jpeg")
     train.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the batches")
     train.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     train.add_argument("--config", help="train the one stage this TrainConfig JSON describes (a saved "
@@ -256,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--out", default="faig-reproduce", help="output folder")
     reproduce.add_argument("--quick", action="store_true", help="a smoke test of every step in minutes (fewer images, "
                                                                 "steps and percentages, one seed), not the paper's protocol")
+    reproduce.add_argument("--degradations", default="blur,noise",
+                           help="whose filters to find, one against the rest (N-way Eq. 7 and Eq. 8): e.g. "
+                                "blur,noise,jpeg; the embedded srresnet has a target trained on that mix")
     reproduce.add_argument("--seeds", type=int, help="number of seeds (default 3; 1 with --quick)")
     reproduce.add_argument("--retrain-steps", type=int, help="steps of each selective re-training run")
     reproduce.add_argument("--retrain-seeds", type=int, help="seeds for re-training (default 1; the paper's: 3)")

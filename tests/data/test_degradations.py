@@ -238,3 +238,17 @@ class TestJpeg:
         assert torch.equal(generator.get_state(), replay.get_state())
         mixed = sample_degradations(DegradationSampler(2, jpeg_prob=1.0, jpeg_qualities=(20, 60)), 16, generator)
         assert {d.jpeg_quality for d in mixed} == {20, 60}
+
+
+@pytest.mark.parametrize("name,probs,levels", [
+    ("blur", (1.0, 0.0, 0.0), ((2.0,), (0.1,), (30,))), ("noise0.05", (0.0, 1.0, 0.0), ((2.0,), (0.05,), (30,))),
+    ("jpeg50", (0.0, 0.0, 1.0), ((2.0,), (0.1,), (50,)))])
+def test_a_variant_sampler_always_draws_its_variant(name, probs, levels):
+    """A re-training task's data (Table 3, and beyond the paper JPEG or any level): every draw is the variant."""
+    from faig.data.degradations import sample_degradations, variant_sampler
+
+    sampler = variant_sampler(name, scale=2)
+    assert (sampler.blur_prob, sampler.noise_prob, sampler.jpeg_prob) == probs
+    assert (sampler.blur_sigmas, sampler.noise_sigmas, sampler.jpeg_qualities) == levels
+    drawn = sample_degradations(sampler, 5, torch.Generator().manual_seed(0))
+    assert set(drawn) == {variant(name)}

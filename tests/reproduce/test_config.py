@@ -1,7 +1,7 @@
 import pytest
 
 from faig.errors import FaigError
-from faig.reproduce.config import make_config, rerun_command
+from faig.reproduce.config import make_config, rerun_command, shipping_archs
 
 
 def test_overrides_are_applied_and_seed_counts_capped():
@@ -24,3 +24,32 @@ def test_the_rerun_command_names_only_what_differs_from_the_defaults():
     config = make_config(archs=("srcnn_style",), retrain_steps=40, prediction_seeds=2)
     assert rerun_command(config) == ("faig reproduce --preset embedded --arch srcnn_style --prediction-seeds 2 "
                                      "--retrain-steps 40")
+
+
+@pytest.mark.parametrize("degradations,message", [
+    (("blur",), "needs at least two"), (("blur", "clean"), "single degradations"),
+    (("blur", "blur+noise"), "single degradations"), (("blur1", "blur3"), "names a kind twice"),
+    (("blur", "haze"), "unknown degradation variant 'haze'")])
+def test_bad_degradations_are_refused_in_one_line(degradations, message):
+    with pytest.raises(FaigError, match=message):
+        make_config(degradations=degradations)
+
+
+def test_a_wider_mix_picks_the_architectures_that_ship_its_target(monkeypatch):
+    """Issue 12: blur,noise,jpeg needs a target fine-tuned on JPEG too (<arch>_target_jpeg); by
+    default only the architectures that ship one run, and the rerun command names the degradations."""
+    shipped = {("srresnet", "target", ("jpeg",))}
+
+    def weights(preset, arch, stage, extra_kinds=()):
+        if extra_kinds and (arch, stage, extra_kinds) not in shipped:
+            raise FaigError("embedded weights missing")
+        return f"{arch}_{stage}"
+
+    monkeypatch.setattr("faig.reproduce.config.preset_weights", weights)
+    config = make_config(degradations=("blur", "noise", "jpeg"))
+    assert config.archs == ("srresnet",) and config.mix == ("jpeg",)
+    assert rerun_command(config) == "faig reproduce --preset embedded --arch srresnet --degradations blur,noise,jpeg"
+    assert make_config(degradations=("blur1", "noise0.05")).mix == ()
+    assert shipping_archs("embedded", ()) == ("srresnet", "srcnn_style")
+    shipped.clear()
+    assert shipping_archs("embedded", ("jpeg",)) == ("srresnet", "srcnn_style")  # none ships it: all are trained

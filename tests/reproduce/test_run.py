@@ -8,9 +8,9 @@ import pytest
 
 import faig.reproduce.steps as steps
 from faig.attribution.filters import FilterIndex, read_index_file
-from faig.data.degradations import VARIANTS
 from faig.errors import FaigError
 from faig.models.checkpoints import load_model
+from faig.experiments.prediction import label_combinations
 from faig.names import DEGRADATIONS, METHODS
 from faig.reproduce.run import reused_sentence, run
 from faig.reproduce.schema import Results
@@ -18,18 +18,20 @@ from faig.reproduce.schema import Results
 ARCHS = ("srresnet", "srcnn_style")
 
 
-def check_results(results: Results, archs: tuple[str, ...] = ARCHS) -> None:
+def check_results(results: Results, archs: tuple[str, ...] = ARCHS,
+                  degradations: tuple[str, ...] = DEGRADATIONS) -> None:
     """Every measurement the report reads, for each architecture, through the typed accessors."""
+    variants = label_combinations(degradations)
     for arch in archs:
         entry = results.arch(arch)
         assert all(isinstance(entry.psnr(stage, v), float) for stage in ("baseline", "target", "bicubic")
-                   for v in VARIANTS)
+                   for v in variants)
         for method in METHODS:
-            for d in DEGRADATIONS:
-                for on in DEGRADATIONS:
+            for d in degradations:
+                for on in degradations:
                     assert entry.drop(method, d, on=on, percent=100.0)["mean"] >= 0
                     assert entry.retrained(method, d, task=on)["mean"] > 0
-        for d in DEGRADATIONS:
+        for d in degradations:
             assert sum(entry.distribution[d].values()) == pytest.approx(1.0)
             assert 0 <= entry.prediction_for("reference_free", d)["accuracy"] <= 1
             assert [point["lambda"] for point in entry.modulation[d]] == [0.0, 1.0]
@@ -37,11 +39,13 @@ def check_results(results: Results, archs: tuple[str, ...] = ARCHS) -> None:
                 entry.retrained("faig", d, "blur")["mean"] - entry.retrained("random", d, "blur")["mean"])
         assert entry.upper_bound("noise")["psnr"] > 0
         for method in METHODS:
-            for d in DEGRADATIONS:
+            for d in degradations:
                 assert entry.official_drop(method, d, 1.0)["mean"] >= 0
                 assert entry.official_drop(method, d, 100.0) is None  # the table's percentages only
-        assert sum(sum(row.values()) for row in entry.confusion("standard").values()) == 2 * len(VARIANTS)
-    assert len(results.findings) == 11 * len(archs) and results.findings[0]["claim"].startswith("the baseline is a real SR model")
+        assert sum(sum(row.values()) for row in entry.confusion("standard").values()) == 2 * len(variants)
+    per_arch = 3 + 4 * len(degradations)  # 3 claims made once, 4 per degradation
+    assert len(results.findings) == per_arch * len(archs)
+    assert results.findings[0]["claim"].startswith("the baseline is a real SR model")
     assert {"attribution", "masking", "retrain", "prediction", "images", "report"} <= set(results.timing)
 
 
@@ -82,7 +86,7 @@ def test_a_tiny_run_writes_everything_and_a_rerun_reuses_every_step(tmp_path, ti
     assert again.to_json()["masking"] == results.to_json()["masking"]
     assert again.findings == results.findings
     assert "srcnn_style seed 0: reused attribution, models, masking, masking (official metric), ablation, " \
-           "modulation, prediction, images and 18 re-training runs from the cache" in capsys.readouterr().err
+           "modulation, prediction, level study, images and 18 re-training runs from the cache" in capsys.readouterr().err
 
 
 def results_ranking(out, arch: str) -> list[int]:
@@ -171,5 +175,35 @@ def test_the_report_names_where_the_networks_came_from(tmp_path):
     from faig.reproduce.run import models_source
 
     assert models_source(None) == "the preset's committed weights"
-    assert models_source(tmp_path) == f"<arch>_{{baseline,target}}.safetensors in {tmp_path}"
+    assert models_source(tmp_path) == f"<arch>_baseline.safetensors and <arch>_target.safetensors in {tmp_path}"
+    assert models_source(None, ("jpeg",)) == "the preset's committed weights (the target: <arch>_target_jpeg)"
     assert models_source(("b.pth", "t.pth")) == "the pair b.pth (baseline) and t.pth (target)"
+
+
+@pytest.mark.slow
+def test_a_three_way_run_finds_each_degradations_filters_against_the_rest(tmp_path, tiny_weights, tiny_config,
+                                                                          small_tiles, monkeypatch):
+    """Issue 12: `faig reproduce --degradations blur,noise,jpeg` on a folder holding the target of the
+    wider mix (<arch>_target_jpeg): N-way Eq. 7, a 3x3 masking matrix, three re-training tasks, Eq. 8
+    over the eight label combinations, and a report that names the JPEG filters."""
+    import shutil
+    from dataclasses import replace
+
+    from faig.reproduce.config import check_degradations
+
+    weights = tmp_path / "weights"
+    shutil.copytree(tiny_weights, weights)
+    shutil.copy(weights / "srresnet_target.safetensors", weights / "srresnet_target_jpeg.safetensors")
+    (weights / "srresnet_target.safetensors").unlink()  # the wider mix's target is the one read
+    three = check_degradations(("blur", "noise", "jpeg"))
+    config = replace(tiny_config(("srresnet",)), degradations=three)
+    results = run(config, tmp_path / "out", weights=weights, progress=False)
+    check_results(results, ("srresnet",), three)
+    entry = results.arch("srresnet")
+    assert set(entry.masking["faig"]["jpeg"]["1"]) == {"blur_input", "noise_input", "jpeg_input"}
+    assert list(entry.confusion("standard")) == label_combinations(three)
+    assert results.arch("srresnet").retrained("faig", "jpeg", "jpeg")["mean"] > 0
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "FAIG, deblocking filters" in report and "Compressed input" in report
+    assert "--degradations blur,noise,jpeg" in results.config["command"]
+    assert (tmp_path / "out" / "filters" / "srresnet" / "faig" / "jpeg_index.txt").is_file()

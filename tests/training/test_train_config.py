@@ -76,3 +76,20 @@ def test_train_stages_refuses_bad_checkpoint_minutes_before_any_work(tmp_path, m
     with pytest.raises(FaigError, match=f"^--checkpoint-minutes must be a finite number >= 0, got {minutes}$"):
         train_stages("embedded", "srresnet", tmp_path / "out", ("baseline",), checkpoint_minutes=minutes)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_wider_mix_adds_jpeg_to_the_targets_blind_mix_and_names_its_weights():
+    """Issue 12's wider mix: `faig train --mix jpeg` fine-tunes on blur, noise and JPEG (quality 30),
+    each with probability 0.5, and writes <arch>_target_jpeg; the baseline is the paper's."""
+    from faig.training.config import preset_config
+    from faig.training.trainer import default_name
+
+    target = preset_config("embedded", "srresnet", "target", mix=("jpeg",))
+    sampler = target.degradations
+    assert (sampler.blur_prob, sampler.noise_prob, sampler.jpeg_prob, sampler.jpeg_qualities) == (0.5, 0.5, 0.5, (30,))
+    assert default_name(target) == "srresnet_target_jpeg"
+    assert default_name(preset_config("embedded", "srresnet", "target")) == "srresnet_target"
+    assert preset_config("embedded", "srresnet", "baseline", mix=("jpeg",)) == preset_config("embedded", "srresnet",
+                                                                                             "baseline")
+    with pytest.raises(FaigError, match="--mix adds jpeg to the blind mix of blur and noise, not 'haze'"):
+        preset_config("embedded", "srresnet", "target", mix=("haze",))

@@ -93,6 +93,17 @@ class DegradationSampler:
             for sigma in sigmas:
                 check_number(name, sigma, 0, open_low=positive)
 
+    @property
+    def extra_kinds(self) -> tuple[str, ...]:
+        """The kinds this mix draws beyond the paper's blur and noise (``("jpeg",)`` or none): what
+        names a target fine-tuned on a wider mix (issue 12).
+
+        Example:
+            >>> DegradationSampler(blur_prob=0.5, noise_prob=0.5, jpeg_prob=0.5).extra_kinds
+            ('jpeg',)
+        """
+        return ("jpeg",) if self.jpeg_prob > 0 else ()
+
 
 VARIANTS: tuple[str, ...] = ("clean", "blur", "noise", "blur+noise")  # the paper's four (Sec. 5)
 KINDS: tuple[str, ...] = ("blur", "noise", "jpeg")
@@ -148,6 +159,29 @@ def variant(name: str, scale: int = 2, blur_sigma: float = 2.0, noise_sigma: flo
         raise FaigError(f"a JPEG quality is a whole number from 1 to 100, not {chosen['jpeg']:g} ({name!r})")
     return Degradation(scale=scale, blur_sigma=chosen.get("blur"), noise_sigma=chosen.get("noise"),
                        kernel_size=kernel_size, jpeg_quality=int(chosen["jpeg"]) if "jpeg" in chosen else None)
+
+
+def variant_sampler(name: str, scale: int = 2) -> DegradationSampler:
+    """A training mix that always draws the one variant ``name`` names, at its level: the data of a
+    re-training task (Sec. 5.2.2: blur-only for deblurring, noise-only for denoising, and beyond
+    the paper JPEG-only or any level).
+
+    Example:
+        >>> sampler = variant_sampler("jpeg50")
+        >>> sampler.jpeg_prob, sampler.jpeg_qualities, sampler.blur_prob
+        (1.0, (50,), 0.0)
+
+    Raises:
+        FaigError: a name :func:`variant` refuses.
+    """
+    fixed = variant(name, scale)
+    present = {kind: float(value is not None) for kind, value in
+               (("blur", fixed.blur_sigma), ("noise", fixed.noise_sigma), ("jpeg", fixed.jpeg_quality))}
+    return DegradationSampler(scale=scale, blur_prob=present["blur"], noise_prob=present["noise"],
+                              jpeg_prob=present["jpeg"], kernel_size=fixed.kernel_size,
+                              **({"blur_sigmas": (fixed.blur_sigma,)} if fixed.blur_sigma is not None else {}),
+                              **({"noise_sigmas": (fixed.noise_sigma,)} if fixed.noise_sigma is not None else {}),
+                              **({"jpeg_qualities": (fixed.jpeg_quality,)} if fixed.jpeg_quality is not None else {}))
 
 
 def gaussian_kernel(kernel_size: int, sigma: float) -> torch.Tensor:

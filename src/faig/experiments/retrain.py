@@ -1,6 +1,7 @@
 """Re-training only the discovered filters (Sec. 5.2.2, Table 3).
 
-From the baseline, only the chosen filters are trained on one task (blur-only or noise-only data);
+From the baseline, only the chosen filters are trained on one task (blur-only or noise-only data,
+or any one degradation beyond the paper's);
 every other weight and every bias is frozen by the trainer's gradient mask, so they stay
 bit-identical. The upper bound trains every parameter. One schedule serves every row.
 """
@@ -15,7 +16,7 @@ import torch
 from torch import nn
 
 from faig.attribution.filters import FilterIndex
-from faig.data.degradations import DegradationSampler
+from faig.data.degradations import DegradationSampler, variant_parts, variant_sampler
 from faig.errors import FaigError
 from faig.models.checkpoints import load_model
 from faig.models.registry import ArchConfig, build_model
@@ -39,10 +40,15 @@ class RetrainConfig:
 
 
 def task_sampler(task: str, scale: int) -> DegradationSampler:
-    """Blur-only (deblurring task) or noise-only (denoising task) training data."""
-    if task not in DEGRADATIONS:
-        raise FaigError(f"unknown re-training task {task!r}; choose from {', '.join(DEGRADATIONS)}")
-    return DegradationSampler(scale=scale, blur_prob=float(task == "blur"), noise_prob=float(task == "noise"))
+    """Blur-only (deblurring task) or noise-only (denoising task) training data, or any single
+    degradation beyond the paper's (``jpeg``, ``blur1``).
+
+    Raises:
+        FaigError: a task that is not one named degradation (``clean`` or a ``+`` combination).
+    """
+    if len(variant_parts(task)) != 1:
+        raise FaigError(f"unknown re-training task {task!r}; name one degradation, e.g. {', '.join(DEGRADATIONS)}")
+    return variant_sampler(task, scale)
 
 
 def task_config(arch: ArchConfig, task: str, config: RetrainConfig, seed: int) -> TrainConfig:

@@ -183,14 +183,31 @@ def infer_config(state_dict: dict[str, torch.Tensor]) -> ArchConfig:
 EMBEDDED_WEIGHTS = Path(__file__).parent / "weights" / "embedded"
 
 
-def preset_weights(preset: str, arch: str, stage: str) -> Path:
-    """The committed weights of a preset's network; only ``embedded`` ships weights."""
+def weights_stem(arch: str, stage: str, extra_kinds: tuple[str, ...] = ()) -> str:
+    """The file stem of a network's weights: ``<arch>_<stage>``, and for a target fine-tuned on more
+    than the paper's blind mix (blur and noise) its extra kinds (issue 12's wider mix).
+
+    Example:
+        >>> weights_stem("srresnet", "target"), weights_stem("srresnet", "target", ("jpeg",))
+        ('srresnet_target', 'srresnet_target_jpeg')
+    """
+    return "_".join((arch, stage, *extra_kinds))
+
+
+def preset_weights(preset: str, arch: str, stage: str, extra_kinds: tuple[str, ...] = ()) -> Path:
+    """The committed weights of a preset's network; only ``embedded`` ships weights. ``extra_kinds``
+    picks the target fine-tuned on the blind mix plus those kinds (``("jpeg",)``).
+
+    Raises:
+        FaigError: an unknown architecture, a preset without weights, or weights it does not ship.
+    """
     check_arch(arch)
     if check_preset(preset) != "embedded":
         raise FaigError(f"preset {preset!r} ships no weights: pass the checkpoint paths (--baseline/--target or --model)")
-    path = EMBEDDED_WEIGHTS / f"{arch}_{stage}.safetensors"
+    path = EMBEDDED_WEIGHTS / f"{weights_stem(arch, stage, extra_kinds)}.safetensors"
     if not path.is_file():
-        raise FaigError(f"embedded weights missing: {path} (run `faig train --preset embedded --arch {arch}`)")
+        mix = f" --stage target --mix {','.join(extra_kinds)}" if extra_kinds else ""
+        raise FaigError(f"embedded weights missing: {path} (run `faig train --preset embedded --arch {arch}{mix}`)")
     return path
 
 

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TypeVar
 
-from faig.names import input_label
+from faig.names import function_label, input_label
 from faig.report import figures
 from faig.report.content import mode_name, report_blocks
 from faig.report.html import write_html
@@ -16,9 +16,10 @@ from faig.reproduce.schema import Artifacts, Results
 TITLE = "FAIG: finding discriminative filters for specific degradations in blind SR — reproduction"
 FIGURES = "figures"
 
-# Example images' columns (``<figure>/<row>/<column>`` in the run's artifacts) -> their labels, in order.
-COLUMNS = {"input": "degraded input", "target": "target output", "mask blur": "1% deblurring filters masked",
-           "mask noise": "1% denoising filters masked", "with_elimination": "masked, found with elimination",
+# Example images' columns (``<figure>/<row>/<column>`` in the run's artifacts) -> their labels, in order;
+# the masked columns (``mask <degradation>``) come between the target and the ablation's.
+COLUMNS = {"input": "degraded input", "target": "target output", "mask": "1% {} filters masked",
+           "with_elimination": "masked, found with elimination",
            "without_elimination": "masked, found without elimination", "ground truth": "ground truth"}
 T = TypeVar("T")
 
@@ -26,6 +27,13 @@ T = TypeVar("T")
 def row_label(row: str) -> str:
     """``blur_input`` or ``blur`` -> ``blurry input``."""
     return input_label(row.removesuffix("_input"))
+
+
+def column_label(column: str) -> str:
+    """An example image's column as the figure labels it: ``mask noise`` -> ``1% denoising filters masked``."""
+    if column.startswith("mask "):
+        return COLUMNS["mask"].format(function_label(column.removeprefix("mask ")))
+    return COLUMNS.get(column, column)
 
 
 def image_rows(values: dict[str, T], figure: str) -> dict[str, dict[str, T]]:
@@ -46,9 +54,10 @@ def image_rows(values: dict[str, T], figure: str) -> dict[str, dict[str, T]]:
         ranks = list(COLUMNS)
         if column.startswith("λ="):
             return (len(ranks) - 1, f"{float(column[2:]):08.3f}")
-        return (ranks.index(column) if column in ranks else len(ranks), column)
+        group = column.split(" ")[0] if column.startswith("mask ") else column
+        return (ranks.index(group) if group in ranks else len(ranks), column)
 
-    return {row: {COLUMNS.get(c, c): columns[c] for c in sorted(columns, key=order)} for row, columns in rows.items()}
+    return {row: {column_label(c): columns[c] for c in sorted(columns, key=order)} for row, columns in rows.items()}
 
 
 def arch_figures(results: Results, artifacts: Artifacts, arch: str, folder: Path) -> dict[str, Path]:
@@ -80,6 +89,9 @@ def arch_figures(results: Results, artifacts: Artifacts, arch: str, folder: Path
                                                        folder / f"{arch}_modulation_curves.png"),
         "modulation_images": grid("modulation", f"{arch}: θ_λ outputs"),
     }
+    if entry.levels:
+        made["levels"] = figures.level_matrices(entry.levels, f"{arch}: degradation levels",
+                                                folder / f"{arch}_levels.png")
     return {name: path.relative_to(folder.parent) for name, path in made.items()}
 
 

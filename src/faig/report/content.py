@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from faig.data.degradations import VARIANTS
-from faig.names import DEGRADATIONS, METHODS, function_label, input_label, method_label, task_label
+from faig.names import METHODS, function_label, input_label, method_label, task_label
 from faig.report.blocks import Block, Figure, Heading, Paragraph, Table, Verdict
 from faig.reproduce.findings import claim
 from faig.reproduce.schema import Results, Stat
@@ -103,10 +102,11 @@ def findings_table(results: Results) -> Table:
 
 def models_table(results: Results) -> Table:
     first = next(iter(results.archs.values()))
-    rows = [["bicubic"] + [f"{first.psnr('bicubic', v):.2f}" for v in VARIANTS]]
-    rows += [[f"{arch} {stage}"] + [f"{entry.psnr(stage, v):.2f}" for v in VARIANTS]
+    variants = list(first.models["bicubic"])
+    rows = [["bicubic"] + [f"{first.psnr('bicubic', v):.2f}" for v in variants]]
+    rows += [[f"{arch} {stage}"] + [f"{entry.psnr(stage, v):.2f}" for v in variants]
              for arch, entry in results.archs.items() for stage in ("baseline", "target")]
-    return Table(["model", *VARIANTS], rows, "PSNR (dB) on the test split")
+    return Table(["model", *variants], rows, "PSNR (dB) on the test split")
 
 
 def table2(results: Results, arch: str) -> Table:
@@ -114,17 +114,18 @@ def table2(results: Results, arch: str) -> Table:
     percents = [p for p in results.config["table_percents"] if entry.has_percent(p)]
     headers = ["input"] + [f"{method_label(m)} {p:g}%" for p in percents for m in METHODS]
     rows = []
-    for d in DEGRADATIONS:
+    own = "; ".join(f"{function_label(d)} filters for {input_label(d)}s" for d in results.degradations)
+    for d in results.degradations:
         name = input_label(d).capitalize()
         rows.append([f"{name} (ours, luma)"] + [pm(entry.drop(m, d, on=d, percent=p)) for p in percents for m in METHODS])
         official = [entry.official_drop(m, d, p) for p in percents for m in METHODS]
         if any(value is not None for value in official):
             rows.append([f"{name} (ours, official metric)"] + [pm(v) if v is not None else "–" for v in official])
-        if arch == "srresnet":
+        if arch == "srresnet" and d in PAPER_TABLE2["1"]:
             rows.append([f"{name} (paper)"] + [PAPER_TABLE2.get(f"{p:g}", {}).get(d, {}).get(m, "–")
                                                for p in percents for m in METHODS])
     return Table(headers, rows, f"Table 2, {arch}: gradient MSE (×10⁻³) after masking the input's own filters "
-                                f"(deblurring filters for blurry inputs, denoising filters for noisy ones). "
+                                f"({own}). "
                                 f"'luma' measures the gradient of the gray image, as Sec. 5.2.1 says; the official "
                                 f"metric is what the official scripts compute and what the paper printed: they read "
                                 f"each 8-bit output with cv2.imread(path, cv2.COLOR_BGR2GRAY), whose flag (6) is an "
@@ -134,33 +135,35 @@ def table2(results: Results, arch: str) -> Table:
 
 def cross_table(results: Results, arch: str) -> Table:
     entry = results.arch(arch)
-    rows = [[f"{method_label(m)}, {function_label(d)} filters"] + [pm(entry.drop(m, d, on=o)) for o in DEGRADATIONS]
-            for m in METHODS for d in DEGRADATIONS]
-    return Table(["masked 1%"] + [input_label(d).capitalize() for d in DEGRADATIONS], rows,
-                 f"{arch}: each filter set on both inputs (×10⁻³): discriminative filters hurt their own "
-                 f"input only")
+    degradations = results.degradations
+    rows = [[f"{method_label(m)}, {function_label(d)} filters"] + [pm(entry.drop(m, d, on=o)) for o in degradations]
+            for m in METHODS for d in degradations]
+    return Table(["masked 1%"] + [input_label(d).capitalize() for d in degradations], rows,
+                 f"{arch}: each filter set on every input kind (×10⁻³), a masking matrix: discriminative filters "
+                 f"hurt their own input only")
 
 
 def table3(results: Results, arch: str) -> Table:
     entry = results.arch(arch)
-    headers = ["task", "upper bound"] + [f"{method_label(m)}, {function_label(d)} filters" for d in DEGRADATIONS
+    degradations = results.degradations
+    headers = ["task", "upper bound"] + [f"{method_label(m)}, {function_label(d)} filters" for d in degradations
                                          for m in METHODS]
     rows = []
-    for task in DEGRADATIONS:
+    for task in degradations:
         upper = entry.upper_bound(task)
         rows.append([f"{task_label(task)} (ours)", f"{upper['psnr']:.3f} ± {upper['std']:.3f}"]
-                    + [pm(entry.retrained(m, d, task), 3) for d in DEGRADATIONS for m in METHODS])
-        if arch == "srresnet":
+                    + [pm(entry.retrained(m, d, task), 3) for d in degradations for m in METHODS])
+        if arch == "srresnet" and degradations == tuple(PAPER_TABLE3):
             rows.append([f"{task_label(task)} (paper)"] + PAPER_TABLE3[task])
     return Table(headers, rows, f"Table 3, {arch}: test PSNR (dB) after re-training only 1% filters of the baseline")
 
 
 def gain_table(results: Results, arch: str) -> Table:
     entry = results.arch(arch)
-    methods = [m for m in METHODS if m != "random"]
-    rows = [[task_label(task)] + [pm(entry.gain_over_random(m, d, task), 3) for d in DEGRADATIONS for m in methods]
-            for task in DEGRADATIONS]
-    return Table(["task"] + [f"{method_label(m)}, {function_label(d)} filters" for d in DEGRADATIONS for m in methods],
+    methods, degradations = [m for m in METHODS if m != "random"], results.degradations
+    rows = [[task_label(task)] + [pm(entry.gain_over_random(m, d, task), 3) for d in degradations for m in methods]
+            for task in degradations]
+    return Table(["task"] + [f"{method_label(m)}, {function_label(d)} filters" for d in degradations for m in methods],
                  rows, f"{arch}: gain over re-training random filters of the same set (dB), paired per test image "
                        f"({spread_text(results.spread['retrain']).replace('the standard deviation', '±')})")
 
@@ -171,9 +174,9 @@ def upper_bound_notes(results: Results) -> list[Block]:
     steps = results.config["retrain"]["steps"]
     notes = []
     for arch, entry in results.archs.items():
-        below = [task for task in DEGRADATIONS
+        below = [task for task in results.degradations
                  if entry.upper_bound(task)["psnr"] < min(entry.retrained(m, d, task)["mean"]
-                                                          for m in METHODS for d in DEGRADATIONS)]
+                                                          for m in METHODS for d in results.degradations)]
         if below:
             low = ", ".join(f"{entry.upper_bound(t)['psnr']:.1f} dB on the {t} task" for t in below)
             longer = ("The full protocol (`faig reproduce` without `--quick`) re-trains for longer." if results.quick
@@ -187,11 +190,11 @@ def upper_bound_notes(results: Results) -> list[Block]:
 
 
 def distribution_table(results: Results, arch: str, densities: dict[str, dict[str, float]]) -> Table:
-    shares = results.arch(arch).distribution
-    layers = list(shares[DEGRADATIONS[0]])
-    rows = [[layer] + [f"{100 * shares[d][layer]:.1f}% ({100 * densities[d][layer]:.2f}%)" for d in DEGRADATIONS]
+    shares, degradations = results.arch(arch).distribution, results.degradations
+    layers = list(shares[degradations[0]])
+    rows = [[layer] + [f"{100 * shares[d][layer]:.1f}% ({100 * densities[d][layer]:.2f}%)" for d in degradations]
             for layer in layers]
-    return Table(["layer (input → output)"] + [f"{function_label(d)} filters" for d in DEGRADATIONS], rows,
+    return Table(["layer (input → output)"] + [f"{function_label(d)} filters" for d in degradations], rows,
                  f"{arch}: share of the top-1% filters per layer (in brackets: share of the layer's own filters)")
 
 
@@ -199,24 +202,24 @@ def prediction_variants_table(results: Results) -> Table:
     rows = []
     for mode in ("standard", "reference_free"):
         for arch, entry in results.archs.items():
-            for d in DEGRADATIONS:
+            for d in results.degradations:
                 by_variant = entry.prediction_for(mode, d)["accuracy_by_variant"]
                 rows.append([f"{arch}, {mode.replace('_', '-')}", d]
                             + [f"{100 * by_variant[v]:.1f}%" for v in by_variant])
     first = next(iter(results.archs.values()))
-    variants = list(first.prediction_for("standard", DEGRADATIONS[0])["accuracy_by_variant"])
+    variants = list(first.prediction_for("standard", results.degradations[0])["accuracy_by_variant"])
     return Table(["model, mode", "decision"] + variants, rows, "Accuracy of each binary decision by input variant")
 
 
 def prediction_table(results: Results) -> Table:
     rows = []
     for arch, entry in results.archs.items():
-        for d in DEGRADATIONS:
+        for d in results.degradations:
             standard, free = entry.prediction_for("standard", d), entry.prediction_for("reference_free", d)
-            paper = PAPER_PREDICTION[d]
+            paper = PAPER_PREDICTION.get(d)
             rows.append([arch, d, f"{standard['threshold']:.3f}", f"{100 * standard['accuracy']:.1f}%",
                          str(standard["n"]), f"{free['threshold']:.3f}", f"{100 * free['accuracy']:.1f}%",
-                         f"{paper['threshold']:g} / {100 * paper['accuracy']:.0f}%"])
+                         f"{paper['threshold']:g} / {100 * paper['accuracy']:.0f}%" if paper else "–"])
     return Table(["arch", "degradation", "T_D", "accuracy", "test inputs", "reference-free T_D",
                   "reference-free accuracy", "paper T_D / accuracy (SRResNet)"], rows,
                  "Degradation prediction (Eq. 8): thresholds from the calibrate split, accuracy on the test split")
@@ -231,18 +234,21 @@ def confusion_table(confusion: dict[str, dict[str, int]], title: str) -> Table:
 def ablation_table(results: Results, arch: str) -> Table:
     entry = results.arch(arch)
     names = {"with_elimination": "with the ∼D term (Eq. 7)", "without_elimination": "without it (Eq. 6 mean)"}
-    rows = [[label] + [pm(entry.ablation_drop(variant, on=d)) for d in DEGRADATIONS]
+    first, *others = results.degradations
+    rows = [[label] + [pm(entry.ablation_drop(variant, on=d)) for d in results.degradations]
             for variant, label in names.items()]
-    return Table(["1% deblurring filters found"] + [input_label(d).capitalize() for d in DEGRADATIONS], rows,
-                 f"{arch}: masking drop (×10⁻³); the noisy column shows whether denoising survives")
+    return Table([f"1% {function_label(first)} filters found"] + [input_label(d).capitalize()
+                                                                  for d in results.degradations], rows,
+                 f"{arch}: masking drop (×10⁻³); the {', '.join(input_label(o) for o in others)} column shows "
+                 f"whether {' and '.join(function_label(o) for o in others)} survives")
 
 
 def modulation_table(results: Results, arch: str) -> Table:
     curves = results.arch(arch).modulation
     rows = [[f"{points[0]['lambda']:g}"] + [f"{value:.{digits}f}" for point in points
                                              for value, digits in ((point["psnr"], 2), (point["gradient_energy"], 4))]
-            for points in zip(*(curves[d] for d in DEGRADATIONS))]
-    return Table(["λ"] + [f"{input_label(d)}: {column}" for d in DEGRADATIONS
+            for points in zip(*(curves[d] for d in results.degradations))]
+    return Table(["λ"] + [f"{input_label(d)}: {column}" for d in results.degradations
                           for column in ("PSNR (dB)", "gradient energy")], rows,
                  f"{arch}: θ_λ on the 1% filters of the input's degradation")
 
@@ -259,8 +265,9 @@ def section(heading: str, intro: str, blocks: list[Block]) -> list[Block]:
 
 
 def masking_section(results: Results, figures: dict[str, dict[str, Path]]) -> list[Block]:
-    images = ("degraded input, target output, the outputs with 1% deblurring / denoising filters masked, and the "
-              "ground truth; PSNR against the ground truth on each panel (the input's: of its bicubic upsampling)")
+    masked = " / ".join(function_label(d) for d in results.degradations)
+    images = (f"degraded input, target output, the outputs with 1% {masked} filters masked, and the ground truth; "
+              f"PSNR against the ground truth on each panel (the input's: of its bicubic upsampling)")
     return section(
         "Masking discovered filters (Sec. 5.2.1, Fig. 3, Table 2)",
         "The top p% filters of each method are replaced in the target by the baseline's filters at the same place; "
@@ -276,9 +283,9 @@ def masking_section(results: Results, figures: dict[str, dict[str, Path]]) -> li
 def retrain_section(results: Results) -> list[Block]:
     return section(
         "Re-training only the discovered filters (Sec. 5.2.2, Table 3)",
-        "From the baseline, only the chosen 1% filters are trained (every other weight and every bias frozen) on "
-        "blur-only or noise-only data, with one schedule for every row; the upper bound trains every parameter. PSNR "
-        "on the test split's inputs of the task.",
+        f"From the baseline, only the chosen 1% filters are trained (every other weight and every bias frozen) on "
+        f"data of one degradation ({' or '.join(f'{d}-only' for d in results.degradations)}), with one schedule "
+        f"for every row; the upper bound trains every parameter. PSNR on the test split's inputs of the task.",
         [*(table for arch in results.archs for table in (table3(results, arch), gain_table(results, arch))),
          *upper_bound_notes(results)])
 
@@ -308,7 +315,8 @@ def prediction_section(results: Results, figures: dict[str, dict[str, Path]]) ->
 
 
 def ablation_section(results: Results, figures: dict[str, dict[str, Path]]) -> list[Block]:
-    caption = "1% deblurring filters masked, found with and without the elimination term; PSNR on each panel"
+    caption = (f"1% {function_label(results.degradations[0])} filters masked, found with and without the elimination "
+               f"term; PSNR on each panel")
     return section("The elimination term matters (Sec. 5.4, Fig. 5)", "",
                    [block for arch in results.archs for block in
                     (ablation_table(results, arch), Figure(figures[arch]["ablation_images"], f"{arch}: {caption}"))])
@@ -327,6 +335,52 @@ def modulation_section(results: Results, figures: dict[str, dict[str, Path]]) ->
           *(Figure(figures[arch][name], f"{arch}: {caption}") for name, caption in captions.items()))])
 
 
+def level_tables(results: Results, arch: str) -> list[Table]:
+    """The level study of one architecture: per studied degradation, its overlap and masking matrices."""
+    tables = []
+    for degradation, study in results.arch(arch).levels.items():
+        names = study["levels"]
+        tables.append(Table(["top-1% set"] + names,
+                            [[row] + [f"{100 * study['overlap'][row][c]:.0f}%" for c in names] for row in names],
+                            f"{arch}, {degradation}: share of a level's top-1% filters (row) that another "
+                            f"level's top 1% (column) holds"))
+        tables.append(Table(["masked 1%"] + [input_label(c).capitalize() for c in names],
+                            [[row] + [f"{study['masking'][row][c]:.3f}" for c in names] for row in [*names, "random"]],
+                            f"{arch}, {degradation}: masking each level's 1% filters on each level's inputs "
+                            f"(×10⁻³ gradient MSE), random 1% for scale"))
+    return tables
+
+
+def level_sentence(arch: str, degradation: str, study: dict) -> str:
+    """What the level study says for one kind, in numbers: the overlap of neighbouring levels and
+    whether each level's set hurts its own level's inputs most."""
+    names = study["levels"]
+    neighbours = ", ".join(f"{a}/{b} {100 * study['overlap'][a][b]:.0f}%" for a, b in zip(names, names[1:]))
+    own_most = [level for level in names
+                if max(names, key=lambda row: study["masking"][row][level]) == level]
+    return (f"{arch}, {degradation}: neighbouring levels share {neighbours} of their top-1% sets; "
+            f"{len(own_most)} of {len(names)} levels' inputs are hurt most by their own level's set"
+            f"{' (' + ', '.join(own_most) + ')' if own_most else ''}.")
+
+
+def levels_section(results: Results, figures: dict[str, dict[str, Path]]) -> list[Block]:
+    studied = [arch for arch, entry in results.archs.items() if entry.levels]
+    if not studied:
+        return []
+    return section(
+        "Degradation levels (beyond the paper)",
+        "The paper studies one blur (σ = 2) and one noise (σ = 0.1). Here each degradation's kind is attributed at "
+        "three levels (blur σ 1, 2, 3; noise σ 0.05, 0.1, 0.2; JPEG quality 10, 30, 50) on the discover split, "
+        "each level's discriminative set found by Eq. 7 against the run's other degradations; the target was "
+        "fine-tuned at the middle level only. Do the levels share their filters, and does a level's set serve "
+        "its own level or the whole kind?",
+        [*(Paragraph(level_sentence(arch, d, study)) for arch in studied
+           for d, study in results.arch(arch).levels.items()),
+         *(block for arch in studied for block in
+           (*level_tables(results, arch), Figure(figures[arch]["levels"], f"{arch}: overlap and masking matrices "
+                                                                           f"between levels")))])
+
+
 def report_blocks(results: Results, figures: dict[str, dict[str, Path]],
                   densities: dict[str, dict[str, dict[str, float]]]) -> list[Block]:
     """The whole report: the headline and the findings first; ``figures[arch][name]`` are paths
@@ -336,4 +390,5 @@ def report_blocks(results: Results, figures: dict[str, dict[str, Path]],
             *masking_section(results, figures), *retrain_section(results),
             *distribution_section(results, figures, densities), *prediction_section(results, figures),
             *ablation_section(results, figures), *modulation_section(results, figures),
+            *levels_section(results, figures),
             *section("Timing", "", [timing_table(results)])]

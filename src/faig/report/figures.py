@@ -14,10 +14,10 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from faig.files import atomic_path  # noqa: E402
-from faig.names import DEGRADATIONS, function_label, input_kind, input_label, method_label  # noqa: E402
+from faig.names import function_label, input_label, method_label  # noqa: E402
 
 METHOD_COLORS = {"faig": "tab:red", "ig": "tab:blue", "abs": "tab:green", "random": "tab:gray"}
-DEGRADATION_COLORS = {"blur": "tab:orange", "noise": "tab:purple"}
+DEGRADATION_COLORS = {"blur": "tab:orange", "noise": "tab:purple", "jpeg": "tab:olive"}
 
 
 def _save(figure: plt.Figure, path: str | os.PathLike) -> Path:
@@ -36,15 +36,16 @@ def _display(image: torch.Tensor, height: int) -> np.ndarray:
 
 def masking_curves(curves: dict[str, dict[str, dict[str, dict[str, dict[str, float]]]]], title: str,
                    path: str | os.PathLike) -> Path:
-    """Fig. 3's curves: ``curves[method][filter set][percent][input] = {mean, std}`` (x 1e-3), one
-    panel per (filter set, input)."""
-    filter_sets = list(next(iter(curves.values())))
-    figure, axes = plt.subplots(len(filter_sets), len(DEGRADATIONS),
-                                figsize=(5 * len(DEGRADATIONS), 3.6 * len(filter_sets)), squeeze=False,
-                                constrained_layout=True)
+    """Fig. 3's curves: ``curves[method][filter set][percent][input kind] = {mean, std}`` (x 1e-3),
+    one panel per (filter set, input kind): N degradations make an N x N matrix of panels."""
+    first = next(iter(curves.values()))
+    filter_sets = list(first)
+    kinds = list(next(iter(next(iter(first.values())).values())))
+    figure, axes = plt.subplots(len(filter_sets), len(kinds), figsize=(5 * len(kinds), 3.6 * len(filter_sets)),
+                                squeeze=False, constrained_layout=True)
     for row, filter_set in enumerate(filter_sets):
-        for col, degraded in enumerate(DEGRADATIONS):
-            axis, kind = axes[row][col], input_kind(degraded)
+        for col, kind in enumerate(kinds):
+            axis, degraded = axes[row][col], kind.removesuffix("_input")
             for method, by_set in curves.items():
                 label, color = method_label(method), METHOD_COLORS.get(method)
                 percents = list(by_set[filter_set])
@@ -170,5 +171,32 @@ def modulation_curves(curves: dict[str, list[dict[str, float]]], title: str, pat
         axis.set_ylabel(name)
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
+    figure.suptitle(title)
+    return _save(figure, path)
+
+
+def level_matrices(levels: dict[str, dict], title: str, path: str | os.PathLike) -> Path:
+    """The level study, one row per studied degradation: the top-1% overlap between its levels (0-1)
+    and the masking matrix (each level's 1% set and a random 1%, rows, on each level's inputs,
+    columns; ×1e-3)."""
+    figure, axes = plt.subplots(len(levels), 2, figsize=(10, 3.9 * len(levels)), squeeze=False,
+                                constrained_layout=True)
+    for row_axes, (degradation, study) in zip(axes, levels.items()):
+        names = study["levels"]
+        panels = ((study["overlap"], names, f"{degradation}: top-1% overlap between levels", "{:.2f}", (0.0, 1.0)),
+                  (study["masking"], [*names, "random"], f"{degradation}: a set masked (rows) on inputs (×10⁻³)",
+                   "{:.3g}", None))
+        for axis, (matrix, rows, heading, fmt, limits) in zip(row_axes, panels):
+            values = np.array([[matrix[row][column] for column in names] for row in rows])
+            low, high = limits or (float(values.min()), float(values.max()))
+            axis.imshow(values, cmap="viridis", vmin=low, vmax=high)
+            axis.set_xticks(range(len(names)), names)
+            axis.set_yticks(range(len(rows)), rows)
+            axis.set_xlabel("inputs" if limits is None else "level")
+            axis.set_title(heading, fontsize=9)
+            bright = low + 0.6 * (high - low)
+            for (i, j), value in np.ndenumerate(values):
+                axis.text(j, i, fmt.format(value), ha="center", va="center", fontsize=8,
+                          color="black" if value > bright else "white")
     figure.suptitle(title)
     return _save(figure, path)

@@ -12,7 +12,7 @@ import statistics
 from typing import Any, Callable
 
 from faig.experiments.common import mean_std
-from faig.names import DEGRADATIONS, METHODS
+from faig.names import METHODS
 from faig.reproduce.schema import ArchResults, Score, Stat
 
 
@@ -52,7 +52,7 @@ def aggregate_prediction(per_seed: list[dict]) -> tuple[dict, dict]:
                  "calibrate_accuracy": statistics.fmean(s["degradations"][d]["calibrate_accuracy"] for s in per_seed),
                  "accuracy_by_variant": gather([s["degradations"][d]["accuracy_by_variant"] for s in per_seed],
                                                statistics.fmean)}
-             for d in DEGRADATIONS}
+             for d in per_seed[0]["degradations"]}
     confusion = gather([s["confusion"] for s in per_seed], sum)
     return table, confusion
 
@@ -68,9 +68,10 @@ def aggregate_retrain(per_seed: list[dict]) -> dict:
     retrained = gather(per_seed, summary)
     retrained["upper_bound"] = {task: {"psnr": value["mean"], "std": value["std"]}
                                 for task, value in retrained["upper_bound"].items()}
+    tasks = list(per_seed[0]["upper_bound"])  # the degradations: each a filter set and a task
     retrained["gain_over_random"] = {
         method: {d: {task: summary([paired_differences(seed[method][d][task], seed["random"][d][task])
-                                    for seed in per_seed]) for task in DEGRADATIONS} for d in DEGRADATIONS}
+                                    for seed in per_seed]) for task in tasks} for d in tasks}
         for method in METHODS if method != "random"}
     return retrained
 
@@ -94,5 +95,6 @@ def aggregate(per_seed: dict[str, list]) -> ArchResults:
         modulation={d: [{"lambda": points[0]["lambda"], "psnr": statistics.fmean(p["psnr"] for p in points),
                          "gradient_energy": statistics.fmean(p["gradient_energy"] for p in points)}
                         for points in zip(*[entry[d] for entry in per_seed["modulation"]])]
-                    for d in DEGRADATIONS},
+                    for d in per_seed["modulation"][0]},
+        levels=per_seed["levels"][0] if per_seed.get("levels") else {},
     )

@@ -8,12 +8,15 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from faig.data.degradations import variant, variant_parts
 from faig.data.splits import SPLITS
 from faig.errors import FaigError
 from faig.experiments.masking import PAPER_PERCENTS
 from faig.experiments.modulation import PAPER_LAMBDAS
 from faig.experiments.retrain import RetrainConfig
-from faig.models.registry import check_arch, check_preset, preset_archs
+from faig.models.registry import check_arch, check_preset, preset_archs, preset_weights
+from faig.names import DEGRADATIONS
+from faig.training.config import MIX_KINDS
 
 
 ALL_IMAGES = 0  # an image count of 0 takes the whole split
@@ -26,11 +29,14 @@ class ReproduceConfig:
 
     ``seeds`` seeds run every step; re-training and prediction run for the first ``retrain_seeds``
     and ``prediction_seeds`` of them. ``steps`` are the quadrature nodes of Eq. 6 for the rankings,
-    ``prediction_steps`` those of each input's own filter set (Eq. 8).
+    ``prediction_steps`` those of each input's own filter set (Eq. 8). ``degradations`` are the
+    ones whose filters are found, one against the rest (Eq. 7): the paper's blur and noise, or N of
+    them (``blur,noise,jpeg``), each a re-training task and a label of Eq. 8.
     """
 
     preset: str = "embedded"
     archs: tuple[str, ...] = field(default_factory=lambda: preset_archs("embedded"))
+    degradations: tuple[str, ...] = DEGRADATIONS
     quick: bool = False
     seeds: int = 3
     retrain_seeds: int = 1
@@ -49,10 +55,17 @@ class ReproduceConfig:
     modulation_images: int = 8
     lambdas: tuple[float, ...] = PAPER_LAMBDAS
     strip_lambdas: tuple[float, ...] = (0.0, 0.5, 1.0, 1.5)
+    level_study: bool = True  # beyond the paper: each degradation's kind at several levels (first seed)
     folders: tuple[tuple[str, str], ...] = ()  # (split, folder of HR images) replacing embedded splits
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def mix(self) -> tuple[str, ...]:
+        """The kinds beyond the paper's blur and noise that the target must have been fine-tuned on
+        (``("jpeg",)`` for ``blur,noise,jpeg``): they pick the embedded target of the wider mix."""
+        return mix_kinds(self.degradations)
 
     def folder(self, split: str) -> str | None:
         """The user's folder that plays ``split``'s role (the paper's protocol on DIV2K-train, Set14,
@@ -73,14 +86,70 @@ QUICK: dict[str, Any] = dict(
     prediction_test_images=4, modulation_images=2, lambdas=(0.0, 0.5, 1.0, 1.5))
 
 
+def mix_kinds(degradations: tuple[str, ...]) -> tuple[str, ...]:
+    """The kinds of :data:`~faig.training.config.MIX_KINDS` that ``degradations`` name.
+
+    Example:
+        >>> mix_kinds(("blur", "noise", "jpeg50")), mix_kinds(("blur1", "noise"))
+        (('jpeg',), ())
+    """
+    return tuple(kind for kind in MIX_KINDS if any(kind in variant_parts(name) for name in degradations))
+
+
+def shipping_archs(preset: str, mix: tuple[str, ...]) -> tuple[str, ...]:
+    """The preset's architectures, and for a wider mix those that ship a target fine-tuned on it
+    (all of them when none does: each is then trained by the run)."""
+    archs = preset_archs(preset)
+    if not mix:
+        return archs
+    shipped = []
+    for arch in archs:
+        try:
+            preset_weights(preset, arch, "target", mix)
+            shipped.append(arch)
+        except FaigError:
+            continue
+    return tuple(shipped) or archs
+
+
+def check_degradations(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The degradations of a reproduction run, checked: at least two (Eq. 7 eliminates the others),
+    each one kind at one level (``blur``, ``noise0.05``, ``jpeg50``), no kind twice (Eq. 8's labels
+    are kinds: a ``blur1`` input contains blur as a ``blur3`` one does).
+
+    Example:
+        >>> check_degradations(("blur", "noise", "jpeg"))
+        ('blur', 'noise', 'jpeg')
+
+    Raises:
+        FaigError: fewer than two, ``clean`` or a ``+`` combination, an unknown name or a kind twice.
+    """
+    names = tuple(name.strip() for name in names)
+    if len(names) < 2:
+        raise FaigError(f"--degradations needs at least two (Eq. 7 eliminates the others), got {','.join(names)}")
+    kinds = []
+    for name in names:
+        variant(name)
+        parts = variant_parts(name)
+        if len(parts) != 1:
+            raise FaigError(f"--degradations takes single degradations (blur, noise0.05, jpeg), not {name!r}")
+        kinds += list(parts)
+    if len(set(kinds)) != len(kinds):
+        raise FaigError(f"--degradations names a kind twice ({','.join(names)}); the level study compares levels")
+    return names
+
+
 def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, quick: bool = False,
                 seeds: int | None = None, retrain_steps: int | None = None, retrain_seeds: int | None = None,
-                prediction_seeds: int | None = None, folders: dict[str, str] | None = None) -> ReproduceConfig:
+                prediction_seeds: int | None = None, folders: dict[str, str] | None = None,
+                degradations: tuple[str, ...] | None = None) -> ReproduceConfig:
     """The default (or ``quick``) configuration with the command line's overrides, checked.
 
     Args:
         preset: ``embedded`` or ``paper``.
-        archs: architectures to run (None: the preset's).
+        archs: architectures to run (None: the preset's; for a wider mix, those shipping its target).
+        degradations: whose filters are found (None: the paper's blur and noise); see
+            :func:`check_degradations`.
         quick: start from :data:`QUICK` instead of the full protocol.
         seeds, retrain_steps, retrain_seeds, prediction_seeds: overrides (None: the default's).
         folders: split -> folder of HR images (or an official layout with ``GTmod12/``) that takes
@@ -91,15 +160,18 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
 
     Raises:
         FaigError: an unknown preset or architecture, no architecture, a count below 1, an unknown
-            split or a folder that does not exist.
+            split, a folder that does not exist, or degradations :func:`check_degradations` refuses.
 
     Example:
         >>> config = make_config(quick=True, seeds=2, retrain_steps=50)
         >>> config.archs, config.seeds, config.retrain.steps
         (('srresnet', 'srcnn_style'), 2, 50)
     """
-    archs = preset_archs(preset) if archs is None else tuple(check_arch(a) for a in archs)
-    config = ReproduceConfig(preset=check_preset(preset), archs=archs, quick=quick, **(QUICK if quick else {}))
+    degradations = check_degradations(tuple(degradations or DEGRADATIONS))
+    check_preset(preset)
+    archs = shipping_archs(preset, mix_kinds(degradations)) if archs is None else tuple(check_arch(a) for a in archs)
+    config = ReproduceConfig(preset=preset, archs=archs, quick=quick, degradations=degradations,
+                             **(QUICK if quick else {}))
     if not config.archs:
         raise FaigError("no architecture named")
     overrides: dict[str, Any] = {"seeds": seeds, "retrain_seeds": retrain_seeds, "prediction_seeds": prediction_seeds}
@@ -131,6 +203,8 @@ def rerun_command(config: ReproduceConfig, weights: str | os.PathLike | tuple | 
         'faig reproduce --preset embedded --arch srresnet --quick --seeds 2'
     """
     parts = ["faig reproduce", f"--preset {config.preset}", f"--arch {','.join(config.archs)}"]
+    if config.degradations != DEGRADATIONS:
+        parts.append(f"--degradations {','.join(config.degradations)}")
     if config.quick:
         parts.append("--quick")
     defaults = make_config(config.preset, config.archs, config.quick)

@@ -27,16 +27,15 @@ from faig.errors import FaigError
 from faig.experiments.distribution import layer_densities, layer_shares, selection_grids
 from faig.files import check_writable_dir, write_json
 from faig.models.checkpoints import load_pair
-from faig.models.registry import preset_weights
-from faig.names import DEGRADATIONS, METHODS
+from faig.models.registry import preset_weights, weights_stem
+from faig.names import METHODS
 from faig.reproduce.aggregate import aggregate
 from faig.reproduce.config import ReproduceConfig, make_config, rerun_command
 from faig.reproduce.findings import judge
 from faig.reproduce.schema import Artifacts, Results
 from faig.reproduce.steps import (Rankings, Setup, progress_over, retrain_psnrs, retrain_runs, step_ablation,
-                                  step_attribution, step_images, step_masking, step_masking_official,
-                                  step_models, step_modulation,
-                                  step_prediction)
+                                  step_attribution, step_images, step_levels, step_masking,
+                                  step_masking_official, step_models, step_modulation, step_prediction)
 from faig.training.config import STAGES
 from faig.training.trainer import checkpoint_path, train_stages
 
@@ -44,9 +43,9 @@ from faig.training.trainer import checkpoint_path, train_stages
 Weights = str | os.PathLike | tuple[str | os.PathLike, str | os.PathLike]
 
 # The settings each step's result depends on (besides the models and the seed): its cache key.
-ATTRIBUTION_SETTINGS = ("quadrature", "steps", "discover_images", "folders")
+ATTRIBUTION_SETTINGS = ("degradations", "quadrature", "steps", "discover_images", "folders")
 STEP_SETTINGS: dict[str, tuple[str, ...]] = {
-    "models": ("test_images", "folders"),
+    "models": ("degradations", "test_images", "folders"),
     "attribution": ATTRIBUTION_SETTINGS,
     "masking": ATTRIBUTION_SETTINGS + ("percents",),
     "masking_official": ATTRIBUTION_SETTINGS + ("table_percents",),
@@ -56,6 +55,7 @@ STEP_SETTINGS: dict[str, tuple[str, ...]] = {
                                           "prediction_test_images"),
     "images": ATTRIBUTION_SETTINGS + ("strip_lambdas",),
     "retrain": ATTRIBUTION_SETTINGS + ("retrain", "test_images"),
+    "levels": ATTRIBUTION_SETTINGS,
 }
 
 
@@ -147,7 +147,8 @@ def run_retrain(setup: Setup, rankings: Rankings, cache: StepCache) -> dict:
 
 def run_seed(setup: Setup, cache: StepCache) -> dict:
     """Every step for one architecture and seed (prediction and re-training only for the first
-    ``prediction_seeds`` / ``retrain_seeds`` seeds): plain data per step, and the rankings."""
+    ``prediction_seeds`` / ``retrain_seeds`` seeds, the level study for the first): plain data per
+    step, and the rankings."""
     config = setup.config
     rankings = cache.tensors("attribution", lambda: step_attribution(setup))
     entry = {
@@ -158,12 +159,15 @@ def run_seed(setup: Setup, cache: StepCache) -> dict:
                                        what="masking (official metric)"),
         "ablation": cache.json("ablation", lambda: step_ablation(setup, rankings)),
         "modulation": cache.json("modulation", lambda: step_modulation(setup, rankings)),
-        "distribution": {d: layer_shares(setup.index, setup.selection(rankings[f"faig/{d}"])) for d in DEGRADATIONS},
+        "distribution": {d: layer_shares(setup.index, setup.selection(rankings[f"faig/{d}"]))
+                         for d in setup.degradations},
     }
     if setup.seed < config.prediction_seeds:
         entry["prediction"] = cache.json("prediction", lambda: step_prediction(setup, rankings))
     if setup.seed < config.retrain_seeds:
         entry["retrain"] = run_retrain(setup, rankings, cache)
+    if config.level_study and setup.seed == 0:
+        entry["levels"] = cache.json("levels", lambda: step_levels(setup, rankings), what="level study")
     return entry
 
 
@@ -171,7 +175,7 @@ def seed_artifacts(setup: Setup, cache: StepCache, entry: dict) -> Artifacts:
     """What the figures need beyond results.json, from one seed: example images, the discovered
     filters layer by layer, and the test inputs' overlap scores."""
     rankings = entry["rankings"]
-    selections = {d: setup.selection(rankings[f"faig/{d}"]) for d in DEGRADATIONS}
+    selections = {d: setup.selection(rankings[f"faig/{d}"]) for d in setup.degradations}
     tensors = cache.tensors("images", lambda: step_images(setup, rankings))
     return Artifacts(images={key: value for key, value in tensors.items() if not key.startswith("psnr/")},
                      psnrs={key.removeprefix("psnr/"): float(value) for key, value in tensors.items()
@@ -179,14 +183,14 @@ def seed_artifacts(setup: Setup, cache: StepCache, entry: dict) -> Artifacts:
                      grids={d: selection_grids(setup.index, s) for d, s in selections.items()},
                      densities={d: layer_densities(setup.index, s) for d, s in selections.items()},
                      overlaps={mode: {d: entry["prediction"][mode]["degradations"][d]["test_overlaps"]
-                                      for d in DEGRADATIONS} for mode in ("standard", "reference_free")})
+                                      for d in setup.degradations} for mode in ("standard", "reference_free")})
 
 
-def write_rankings(rankings: Rankings, index: FilterIndex, folder: Path) -> None:
+def write_rankings(rankings: Rankings, index: FilterIndex, folder: Path, degradations: tuple[str, ...]) -> None:
     """Every method's rankings as official index files, each tied to the network by its sidecar:
     ``folder/<method>/<degradation>_index.txt``."""
     for method in METHODS:
-        for d in DEGRADATIONS:
+        for d in degradations:
             write_index_file(folder / method / f"{d}_index.txt", rankings[f"{method}/{d}"], index)
 
 
@@ -194,39 +198,48 @@ def model_paths(preset: str, arch: str, seed: int, out_dir: Path, weights: Weigh
                 progress: bool, config: ReproduceConfig | None = None) -> tuple[Path, Path, bool]:
     """The (baseline, target) pair a run analyses: ``weights`` itself when it is a pair of checkpoint
     files, ``weights/<arch>_{baseline,target}.safetensors`` when it is a folder, else the preset's
-    committed weights, else (when it has none) a pair trained here with this seed (on the user's
-    ``train`` folder and validated on the ``discover`` one when ``config`` names them), each stage
-    resuming from its checkpoint when there is one; the flag says whether they were trained."""
+    committed weights (for a wider mix, ``config.mix``, its ``<arch>_target_<kinds>``); a stage the
+    preset does not ship is trained here with this seed (the target from the baseline, on the user's
+    ``train`` folder and validated on the ``discover`` one when ``config`` names them), resuming
+    from its checkpoint when there is one. The flag says whether any stage was trained."""
     if isinstance(weights, tuple):
         return Path(weights[0]), Path(weights[1]), False
+    mix = config.mix if config else ()
     if weights is not None:
         weights = Path(weights)
-        paths = weights / f"{arch}_baseline.safetensors", weights / f"{arch}_target.safetensors"
+        paths = tuple(weights / f"{weights_stem(arch, stage, mix if stage == 'target' else ())}.safetensors"
+                      for stage in STAGES)
         for path in paths:
             if not path.is_file():
                 raise FaigError(f"no {path.name} in {weights}")
         return paths[0], paths[1], False
-    try:
-        return preset_weights(preset, arch, "baseline"), preset_weights(preset, arch, "target"), False
-    except FaigError:
-        folder = out_dir / "models" / f"seed{seed}"
-        paths = tuple(folder / f"{arch}_{stage}.safetensors" for stage in STAGES)
-        for stage, path in zip(STAGES, paths):
-            if not path.is_file():
-                train_stages(preset, arch, folder, (stage,), seed=seed, device=device, progress=progress,
-                             resume=checkpoint_path(folder, f"{arch}_{stage}").is_file(),
-                             hr_dir=config.folder("train") if config else None,
-                             val_dir=config.folder("discover") if config else None)
-        return paths[0], paths[1], True
+    folder, found, trained = out_dir / "models" / f"seed{seed}", [], False
+    for stage in STAGES:
+        kinds = mix if stage == "target" else ()
+        try:
+            found.append(preset_weights(preset, arch, stage, kinds))
+            continue
+        except FaigError:
+            path = folder / f"{weights_stem(arch, stage, kinds)}.safetensors"
+        if not path.is_file():
+            train_stages(preset, arch, folder, (stage,), seed=seed, device=device, progress=progress,
+                         init_weights=found[0] if stage == "target" else None,
+                         resume=checkpoint_path(folder, path.stem).is_file(), mix=kinds,
+                         hr_dir=config.folder("train") if config else None,
+                         val_dir=config.folder("discover") if config else None)
+        found.append(path)
+        trained = True
+    return found[0], found[1], trained
 
 
-def models_source(weights: Weights | None) -> str:
-    """Where a run's networks came from, in words for the report."""
+def models_source(weights: Weights | None, mix: tuple[str, ...] = ()) -> str:
+    """Where a run's networks came from, in words for the report (``mix``: the wider mix's target)."""
+    target = weights_stem("<arch>", "target", mix)
     if isinstance(weights, tuple):
         return f"the pair {weights[0]} (baseline) and {weights[1]} (target)"
     if weights is not None:
-        return f"<arch>_{{baseline,target}}.safetensors in {weights}"
-    return "the preset's committed weights"
+        return f"<arch>_baseline.safetensors and {target}.safetensors in {weights}"
+    return "the preset's committed weights" + (f" (the target: {target})" if mix else "")
 
 
 def reused_sentence(label: str, steps: list[str]) -> str:
@@ -242,7 +255,7 @@ def reproduce(preset: str = "embedded", archs: tuple[str, ...] | None = None,
               out_dir: str | os.PathLike = "faig-reproduce", quick: bool = False, seeds: int | None = None,
               retrain_steps: int | None = None, retrain_seeds: int | None = None, prediction_seeds: int | None = None,
               weights: Weights | None = None, device: str | None = None, progress: bool = True,
-              folders: dict[str, str] | None = None) -> Results:
+              folders: dict[str, str] | None = None, degradations: tuple[str, ...] | None = None) -> Results:
     """``faig reproduce``: every experiment for each architecture and seed, the paper's claims
     judged, and the report; on the embedded splits, or on the user's folders in their roles (the
     paper's protocol: ``train`` DIV2K-train, ``discover`` Set14, ``calibrate`` BSD100, ``test``
@@ -262,6 +275,8 @@ def reproduce(preset: str = "embedded", archs: tuple[str, ...] | None = None,
         progress: progress bars and sentences on stderr.
         folders: split -> folder of HR images replacing that embedded split (LR inputs are made
             from them by Eq. 1; ``train`` also feeds re-training and any training of the models).
+        degradations: whose filters are found, one against the rest (None: the paper's blur and
+            noise; e.g. ``("blur", "noise", "jpeg")`` for the three-way study).
 
     Returns:
         The results, also written to ``OUT/results.json`` beside ``OUT/report.html``,
@@ -273,7 +288,7 @@ def reproduce(preset: str = "embedded", archs: tuple[str, ...] | None = None,
     if isinstance(weights, tuple):
         archs = (pair_arch(weights, archs),)
     config = make_config(preset, None if archs is None else tuple(archs), quick, seeds, retrain_steps, retrain_seeds,
-                         prediction_seeds, folders)
+                         prediction_seeds, folders, degradations)
     return run(config, out_dir, weights, device, progress)
 
 
@@ -319,7 +334,7 @@ def run(config: ReproduceConfig, out_dir: str | os.PathLike, weights: Weights | 
             entry = run_seed(setup, cache)
             if seed == 0:
                 artifacts[arch] = seed_artifacts(setup, cache, entry)
-                write_rankings(entry["rankings"], setup.index, out_dir / "filters" / arch)
+                write_rankings(entry["rankings"], setup.index, out_dir / "filters" / arch, config.degradations)
             for name, value in entry.items():
                 per_seed[name].append(value)
             if ledger.reused[setup.label]:
@@ -328,11 +343,12 @@ def run(config: ReproduceConfig, out_dir: str | os.PathLike, weights: Weights | 
     seeds = config.step_seeds()
     spread = {step: "seeds" if seeds[step] > 1 else "images" for step in ("masking", "ablation", "retrain")}
     spread["models"] = "seeds"  # the mean over seeds of each seed's mean over the images
-    findings = [finding for arch in config.archs for finding in judge(arch, per_arch[arch], spread, seeds)]
+    findings = [finding for arch in config.archs for finding in judge(arch, per_arch[arch], spread, seeds,
+                                                                             config.degradations)]
     ledger.seconds["total_compute"] = sum(ledger.seconds.values())
     ledger.cpu_seconds["total_compute"] = sum(ledger.cpu_seconds.values())
     results = Results(per_arch, findings, spread,
-                      {**config.to_dict(), "models_trained_here": trained, "models_source": models_source(weights),
+                      {**config.to_dict(), "models_trained_here": trained, "models_source": models_source(weights, config.mix),
                        "command": rerun_command(config, weights),
                        "torch": torch.__version__, "threads": torch.get_num_threads()},
                       {k: round(v, 3) for k, v in ledger.seconds.items()},

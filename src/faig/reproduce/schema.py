@@ -18,7 +18,7 @@ from typing import Any, TypedDict
 import torch
 
 from faig.experiments.masking import MAIN_PERCENT, percent_key
-from faig.names import input_kind
+from faig.names import DEGRADATIONS, input_kind
 
 ModulationPoint = TypedDict("ModulationPoint", {"lambda": float, "psnr": float, "gradient_energy": float})
 PREDICTION_MODES: dict[str, str] = {"standard": "prediction", "reference_free": "prediction_reference_free"}
@@ -69,7 +69,9 @@ class ArchResults:
     ``prediction*[degradation]``; ``*_confusion[true variant][predicted variant]``;
     ``ablation[with_elimination|without_elimination][input kind]``; ``modulation[filters]``;
     ``masking_official[method][filters][percent][input kind]``: Table 2 in the official scripts'
-    metric (blue channel, 8 bit), own-degradation inputs and the table's percentages only.
+    metric (blue channel, 8 bit), own-degradation inputs and the table's percentages only;
+    ``levels[degradation]``: the level study of its kind (first seed; see
+    :func:`faig.experiments.levels.level_study`), empty when the run made none.
     """
 
     models: dict[str, dict[str, Score]]
@@ -83,6 +85,7 @@ class ArchResults:
     ablation: dict[str, dict[str, Stat]]
     modulation: dict[str, list[ModulationPoint]]
     masking_official: dict[str, dict[str, dict[str, dict[str, Stat]]]] = field(default_factory=dict)
+    levels: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def psnr(self, stage: str, variant: str) -> float:
         """Test PSNR (dB) of ``baseline``, ``target`` or ``bicubic`` on one evaluation variant."""
@@ -151,6 +154,11 @@ class Results:
     @property
     def quick(self) -> bool:
         return bool(self.config["quick"])
+
+    @property
+    def degradations(self) -> tuple[str, ...]:
+        """The run's degradations (results.json from before N-way runs: the paper's two)."""
+        return tuple(self.config.get("degradations", DEGRADATIONS))
 
     def holding(self) -> int:
         """How many findings hold."""

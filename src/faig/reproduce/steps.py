@@ -5,9 +5,12 @@ models       PSNR of the baseline, the target and bicubic upsampling on the ``te
 attribution  rankings of the four methods (Sec. 5.2) on the ``discover`` split, and Eq. 6 per image
 masking      Sec. 5.2.1 (Fig. 3, Table 2);  ablation: Sec. 5.4 (Fig. 5)
 modulation   θ_λ curves;  prediction: Sec. 4.3 / 5.3 (Eq. 8);  images: the figures' examples
+levels       beyond the paper: each degradation's kind at several levels (overlap and masking matrices)
 retrain      Sec. 5.2.2 (Table 3), one entry per re-training run (:func:`retrain_runs`)
 
 Rankings are keyed ``<method>/<degradation>``, Eq. 6's per-image scores ``per_image/<degradation>``.
+Every step runs over the configuration's degradations (the paper's blur and noise, or N of them):
+one filter set, one input kind, one re-training task and one label of Eq. 8 each.
 """
 
 from __future__ import annotations
@@ -24,20 +27,21 @@ from tqdm import tqdm
 from faig.attribution.api import attribute
 from faig.attribution.faig import faig_scores
 from faig.attribution.filters import FilterIndex
-from faig.data.degradations import VARIANTS, variant
+from faig.data.degradations import variant, variant_parts
 from faig.data.layout import Pair, degraded_pairs
 from faig.data.splits import NamedImage, load_images
 from faig.evaluate import score_variants
 from faig.experiments.ablation import ablation_drops, without_elimination_ranking
 from faig.experiments.common import outputs, runner
+from faig.experiments.levels import LEVELS, level_names, level_study
 from faig.experiments.masking import MAIN_PERCENT, masked_outputs, masking_drops
 from faig.experiments.modulation import modulated_outputs, modulation_curve
-from faig.experiments.prediction import evaluate_prediction, own_filters, reference_free_pairs
+from faig.experiments.prediction import evaluate_prediction, label_combinations, own_filters, reference_free_pairs
 from faig.experiments.retrain import retrain
 from faig.metrics import psnr
 from faig.models.interpolation import Bicubic
 from faig.models.registry import ArchConfig
-from faig.names import DEGRADATIONS, METHODS, function_label, input_kind, method_label
+from faig.names import METHODS, function_label, input_kind, method_label
 from faig.reproduce.config import ReproduceConfig
 
 Rankings = dict[str, torch.Tensor]
@@ -68,6 +72,17 @@ class Setup:
     def label(self) -> str:
         """How the console names this architecture and seed: ``srresnet seed 0``."""
         return f"{self.arch} seed {self.seed}"
+
+    @property
+    def degradations(self) -> tuple[str, ...]:
+        """Whose filters the run finds: each a filter set, an input kind and a re-training task."""
+        return self.config.degradations
+
+    @property
+    def variants(self) -> list[str]:
+        """The evaluation variants: clean and every combination of the degradations (for blur and
+        noise the paper's four: ``clean``, ``blur``, ``noise``, ``blur+noise``)."""
+        return label_combinations(self.degradations)
 
     @cached_property
     def index(self) -> FilterIndex:
@@ -111,7 +126,7 @@ def step_models(setup: Setup) -> dict:
     images = setup.images("test", setup.config.test_images)
     stages = [("baseline", setup.baseline), ("target", setup.target), ("bicubic", Bicubic(setup.scale))]
     return {stage: {name: scores["psnr"] for name, scores in
-                    score_variants(model, images, setup.scale, VARIANTS, setup.seed, with_ssim=False).items()}
+                    score_variants(model, images, setup.scale, setup.variants, setup.seed, with_ssim=False).items()}
             for stage, model in progress_over(setup, "test-split PSNR", stages, lambda item: item[0])}
 
 
@@ -121,20 +136,21 @@ def step_attribution(setup: Setup) -> Rankings:
     images = setup.images("discover", config.discover_images)
     tensors: Rankings = {}
     for method in METHODS:
-        result = attribute(method, setup.baseline, setup.target, images, DEGRADATIONS, config.quadrature,
+        result = attribute(method, setup.baseline, setup.target, images, setup.degradations, config.quadrature,
                            config.steps, setup.device, setup.work_dir / "attribution", setup.progress,
                            seed=setup.seed, scale=setup.scale,
-                           label=f"{setup.label}: {method_label(method)} attribution on {' and '.join(DEGRADATIONS)}")
-        tensors.update({f"{method}/{d}": result.rankings[d] for d in DEGRADATIONS})
+                           label=f"{setup.label}: {method_label(method)} attribution on "
+                                 f"{', '.join(setup.degradations)}")
+        tensors.update({f"{method}/{d}": result.rankings[d] for d in setup.degradations})
         if method == "faig":
-            tensors.update({f"per_image/{d}": result.per_image[d] for d in DEGRADATIONS})
+            tensors.update({f"per_image/{d}": result.per_image[d] for d in setup.degradations})
     return tensors
 
 
 def discover_inputs(setup: Setup) -> dict[str, list[torch.Tensor]]:
     """The ``discover`` split's LR inputs per input kind (``blur_input``, ``noise_input``)."""
     images = setup.images("discover", setup.config.discover_images)
-    return {input_kind(d): [pair.lr for pair in setup.pairs(images, d)] for d in DEGRADATIONS}
+    return {input_kind(d): [pair.lr for pair in setup.pairs(images, d)] for d in setup.degradations}
 
 
 def target_outputs(setup: Setup, inputs: dict[str, list[torch.Tensor]]) -> dict[str, list[torch.Tensor]]:
@@ -147,7 +163,7 @@ def step_masking(setup: Setup, rankings: Rankings) -> dict:
     inputs = discover_inputs(setup)
     references, seen = target_outputs(setup, inputs), {}
     curves: dict = {}
-    for method, d in progress_over(setup, "masking", [(m, d) for m in METHODS for d in DEGRADATIONS],
+    for method, d in progress_over(setup, "masking", [(m, d) for m in METHODS for d in setup.degradations],
                                    lambda item: filter_set(*item)):
         curves.setdefault(method, {})[d] = masking_drops(setup.baseline, setup.target, rankings[f"{method}/{d}"],
                                                          inputs, setup.config.percents, references, seen)
@@ -161,7 +177,8 @@ def step_masking_official(setup: Setup, rankings: Rankings) -> dict:
     references = target_outputs(setup, inputs)
     curves: dict = {}
     for method, d in progress_over(setup, "masking, official metric",
-                                   [(m, d) for m in METHODS for d in DEGRADATIONS], lambda item: filter_set(*item)):
+                                   [(m, d) for m in METHODS for d in setup.degradations],
+                                   lambda item: filter_set(*item)):
         own = {input_kind(d): inputs[input_kind(d)]}
         curves.setdefault(method, {})[d] = masking_drops(setup.baseline, setup.target, rankings[f"{method}/{d}"], own,
                                                          setup.config.table_percents,
@@ -169,28 +186,50 @@ def step_masking_official(setup: Setup, rankings: Rankings) -> dict:
     return curves
 
 
-def ablation_rankings(rankings: Rankings) -> Rankings:
-    """The deblurring filters with and without Eq. 7's elimination term (Fig. 5)."""
-    return {"with_elimination": rankings["faig/blur"],
-            "without_elimination": without_elimination_ranking(rankings["per_image/blur"])}
+def ablation_rankings(rankings: Rankings, degradation: str) -> Rankings:
+    """One degradation's filters (Fig. 5: the deblurring ones) with and without Eq. 7's elimination
+    term."""
+    return {"with_elimination": rankings[f"faig/{degradation}"],
+            "without_elimination": without_elimination_ranking(rankings[f"per_image/{degradation}"])}
 
 
 def step_ablation(setup: Setup, rankings: Rankings) -> dict:
+    """Fig. 5 for the first degradation's filters (the paper's deblurring ones), on every input kind."""
     inputs = discover_inputs(setup)
-    return ablation_drops(setup.baseline, setup.target, ablation_rankings(rankings), inputs, MAIN_PERCENT,
-                          target_outputs(setup, inputs))
+    return ablation_drops(setup.baseline, setup.target, ablation_rankings(rankings, setup.degradations[0]), inputs,
+                          MAIN_PERCENT, target_outputs(setup, inputs))
 
 
 def step_modulation(setup: Setup, rankings: Rankings) -> dict:
     images = setup.images("test", setup.config.modulation_images)
     return {d: modulation_curve(setup.baseline, setup.target, setup.selection(rankings[f"faig/{d}"]),
-                                setup.pairs(images, d), setup.config.lambdas, setup.scale) for d in DEGRADATIONS}
+                                setup.pairs(images, d), setup.config.lambdas, setup.scale) for d in setup.degradations}
+
+
+def step_levels(setup: Setup, rankings: Rankings) -> dict:
+    """The level study (:mod:`faig.experiments.levels`) for each degradation whose kind has levels:
+    Eq. 6 on the ``discover`` split at every level, each level's Eq. 7 set against the run's other
+    degradations (their per-image scores come from the attribution step)."""
+    config = setup.config
+    studied = [d for d in setup.degradations if next(iter(variant_parts(d))) in LEVELS]
+    levels = list(dict.fromkeys(level for d in studied for level in level_names(d)))
+    if not levels:
+        return {}
+    images = setup.images("discover", config.discover_images)
+    per_image = dict(attribute("faig", setup.baseline, setup.target, images, levels, config.quadrature, config.steps,
+                               setup.device, setup.work_dir / "attribution", setup.progress, seed=setup.seed,
+                               scale=setup.scale, label=f"{setup.label}: FAIG attribution on the levels").per_image)
+    per_image.update({d: rankings[f"per_image/{d}"] for d in setup.degradations})
+    inputs = {level: [pair.lr for pair in setup.pairs(images, level)] for level in levels}
+    return {d: level_study(setup.baseline, setup.target, per_image, inputs, d,
+                           tuple(o for o in setup.degradations if o != d), setup.seed)
+            for d in progress_over(setup, "level study", studied, lambda d: d)}
 
 
 def variant_pairs(setup: Setup, split: str, count: int) -> tuple[list[Pair], list[str]]:
-    """Every image of a split under all four variants, and each input's variant name."""
+    """Every image of a split under every variant (:attr:`Setup.variants`), and each input's variant name."""
     images = setup.images(split, count)
-    pairs = [(name, pair) for name in VARIANTS for pair in setup.pairs(images, name)]
+    pairs = [(name, pair) for name in setup.variants for pair in setup.pairs(images, name)]
     return [pair for _, pair in pairs], [name for name, _ in pairs]
 
 
@@ -201,7 +240,7 @@ def step_prediction(setup: Setup, rankings: Rankings) -> dict:
     calibrate, calibrate_variants = variant_pairs(setup, "calibrate", config.calibrate_images)
     test, test_variants = variant_pairs(setup, "test", config.prediction_test_images)
     degradation_sets = {d: setup.selection(rankings[f"faig/{d}"], config.prediction_percent).bool()
-                        for d in DEGRADATIONS}
+                        for d in setup.degradations}
 
     def own(pairs: list[Pair], what: str) -> torch.Tensor:
         scores = faig_scores(setup.baseline, setup.target, pairs, config.quadrature, config.prediction_steps,
@@ -221,10 +260,11 @@ def step_images(setup: Setup, rankings: Rankings) -> dict[str, torch.Tensor]:
     under ``psnr/<figure>/<row>/<column>`` each panel's PSNR (dB) against the row's ground truth
     (the input's: of its bicubic upsampling)."""
     discover = {input_kind(d): setup.pairs(setup.images("discover", setup.config.discover_images)[:1], d)[0]
-                for d in DEGRADATIONS}
-    test = {d: setup.pairs(setup.images("test", 1), d)[0] for d in DEGRADATIONS}
-    selections = {"masking": {f"mask {d}": setup.selection(rankings[f"faig/{d}"]) for d in DEGRADATIONS},
-                  "ablation": {name: setup.selection(r) for name, r in ablation_rankings(rankings).items()}}
+                for d in setup.degradations}
+    test = {d: setup.pairs(setup.images("test", 1), d)[0] for d in setup.degradations}
+    selections = {"masking": {f"mask {d}": setup.selection(rankings[f"faig/{d}"]) for d in setup.degradations},
+                  "ablation": {name: setup.selection(r)
+                               for name, r in ablation_rankings(rankings, setup.degradations[0]).items()}}
     figures: dict[str, tuple[dict[str, Pair], dict[str, dict[str, torch.Tensor]]]] = {}
     for figure, chosen in selections.items():
         images = masked_outputs(setup.baseline, setup.target, chosen, [pair.lr for pair in discover.values()])
@@ -270,9 +310,10 @@ def retrain_runs(setup: Setup, rankings: Rankings) -> list[RetrainRun]:
     """Table 3's runs: the upper bound per task, then every method's 1% filters per degradation
     per task."""
     percent = setup.config.retrain.percent
-    runs = [RetrainRun(("upper_bound", task), task, None) for task in DEGRADATIONS]
+    degradations = setup.degradations
+    runs = [RetrainRun(("upper_bound", task), task, None) for task in degradations]
     return runs + [RetrainRun((method, d, task), task, setup.selection(rankings[f"{method}/{d}"], percent))
-                   for method in METHODS for d in DEGRADATIONS for task in DEGRADATIONS]
+                   for method in METHODS for d in degradations for task in degradations]
 
 
 def retrain_psnrs(setup: Setup, run: RetrainRun, folder: Path) -> list[float]:

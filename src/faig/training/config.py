@@ -150,14 +150,32 @@ def load_config(path: str | os.PathLike) -> TrainConfig:
         raise FaigError(f"{path} is not a faig training configuration: unknown or malformed entries") from None
 
 
-def preset_config(preset: str, arch: str, stage: str, scale: int = 2, seed: int = 0) -> TrainConfig:
-    """The configuration a preset uses for one architecture and stage."""
+# Kinds a target's blind mix can add to the paper's blur and noise, each drawn with its probability
+# (0.5) at its default level (JPEG quality 30, Real-ESRGAN's lowest): issue 12's wider mix.
+MIX_KINDS: tuple[str, ...] = ("jpeg",)
+
+
+def preset_config(preset: str, arch: str, stage: str, scale: int = 2, seed: int = 0,
+                  mix: tuple[str, ...] = ()) -> TrainConfig:
+    """The configuration a preset uses for one architecture and stage; ``mix`` adds kinds of
+    :data:`MIX_KINDS` to the target's blind mix.
+
+    Example:
+        >>> preset_config("embedded", "srresnet", "target", mix=("jpeg",)).degradations.jpeg_prob
+        0.5
+
+    Raises:
+        FaigError: an unknown preset, architecture or stage, or a kind the mix cannot add.
+    """
     check_preset(preset)
     if stage not in STAGES:
         raise FaigError(f"unknown stage {stage!r}; choose from {', '.join(STAGES)}")
+    for kind in mix:
+        if kind not in MIX_KINDS:
+            raise FaigError(f"--mix adds {', '.join(MIX_KINDS)} to the blind mix of blur and noise, not {kind!r}")
     arch_config = preset_arch(preset, arch, scale)
     steps, lr = SCHEDULES[preset][arch][stage]
-    mix = 0.5 if stage == "target" else 0.0
+    share = 0.5 if stage == "target" else 0.0
     overrides = EMBEDDED_OVERRIDES.get(arch, {}) if preset == "embedded" else {}
     gt_size = overrides.get("gt_size", TrainConfig.gt_size)
     overrides = {**overrides, "gt_size": -(-gt_size // scale) * scale}  # whole LR pixels: x3 trains on 66px, not 64
@@ -167,7 +185,8 @@ def preset_config(preset: str, arch: str, stage: str, scale: int = 2, seed: int 
         steps=steps,
         lr=lr,
         cosine_period=250_000 if preset == "paper" else 0,
-        degradations=DegradationSampler(scale=scale, blur_prob=mix, noise_prob=mix),
+        degradations=DegradationSampler(scale=scale, blur_prob=share, noise_prob=share,
+                                        jpeg_prob=share if "jpeg" in mix else 0.0),
         val_every=5_000 if preset == "paper" else 500,
         checkpoint_every=10_000 if preset == "paper" else 500,
         seed=seed,

@@ -34,7 +34,7 @@ from faig.devices import resolve_device
 from faig.evaluate import score_variants
 from faig.files import atomic_path, check_writable_dir, write_json
 from faig.models.checkpoints import check_same_structure, load_state_dict, save_weights
-from faig.models.registry import build_model
+from faig.models.registry import build_model, weights_stem
 from faig.training.config import TrainConfig
 
 CHECKPOINT_MINUTES = 10.0
@@ -73,7 +73,8 @@ def scores(psnrs: dict[str, float]) -> str:
 
 
 def default_name(config: TrainConfig) -> str:
-    return f"{config.arch.arch}_{config.stage}"
+    """``<arch>_<stage>``, plus the extra kinds of a wider training mix (``srresnet_target_jpeg``)."""
+    return weights_stem(config.arch.arch, config.stage, config.degradations.extra_kinds)
 
 
 def checkpoint_path(out_dir: str | os.PathLike, name: str) -> Path:
@@ -313,11 +314,12 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
                  device: str | None = None, hr_dir: str | os.PathLike | None = None, resume: bool = False,
                  progress: bool = True, steps: int | None = None, config_file: str | os.PathLike | None = None,
                  val_dir: str | os.PathLike | None = None,
-                 checkpoint_minutes: float = CHECKPOINT_MINUTES) -> dict[str, dict]:
+                 checkpoint_minutes: float = CHECKPOINT_MINUTES, mix: tuple[str, ...] = ()) -> dict[str, dict]:
     """Train a preset's stages in order (``steps`` overrides the preset's count), or the one stage a
     saved configuration describes (``config_file``: a ``TrainConfig`` JSON, such as the ``config``
     of any ``<name>.json`` that ``train`` wrote). The target starts from ``init_weights`` or, by
-    default, from the baseline just written to ``out_dir``.
+    default, from the baseline just written to ``out_dir``; ``mix`` adds kinds to its blind mix
+    (``("jpeg",)``: issue 12's wider mix, written as ``<arch>_target_jpeg``).
 
     Example:
         >>> train_stages("embedded", "srresnet", "runs/train", ("baseline",))  # doctest: +SKIP
@@ -332,7 +334,7 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
         configs = [load_config(config_file)]
         arch = configs[0].arch.arch
     else:
-        configs = [preset_config(preset, arch, stage, scale, seed) for stage in stages]
+        configs = [preset_config(preset, arch, stage, scale, seed, mix) for stage in stages]
     results = {}
     for config in configs:
         if steps is not None:
