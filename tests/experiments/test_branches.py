@@ -165,6 +165,30 @@ def test_run_branches_writes_the_table_and_the_figure(tmp_path):
     assert png.startswith(b"\x89PNG")
     assert "dasr  blur+noise" in format_branches(saved)
     assert len(list((tmp_path / "out" / "runs").glob("*_seed0.pt"))) == 8
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "| DASR | blur+noise |" in report and "![Fig. 1: PSNR against FLOPs" in report
+    assert (tmp_path / "out" / "report.html").is_file()
+
+
+def test_table1_judges_comparable_psnr_by_the_fixed_margin():
+    """The paper's observation holds in a setting when one branch is at most 0.1 dB below two."""
+    from faig.report.branches import branches_blocks
+    from faig.report.blocks import Paragraph, Table
+
+    def row(two: float, one: float) -> dict:
+        def net(psnr: float) -> dict:
+            return {"psnr": {"mean": psnr, "std": 0.01}, "flops": 1e9, "params": 5e4}
+        return {"method": "dan", "setting": "blur", "bicubic_psnr": 25.0, "two_branch": net(two), "one_branch": net(one),
+                "paper": {"two_branch": {"mean": 26.168}, "one_branch": {"mean": 26.182}}}
+
+    result = {"config": {"seeds": 3, "steps": 10_000, "tolerance": 0.05}, "seconds": 600.0, "device": "cuda",
+              "table": [row(26.2, 26.11), row(26.2, 26.09)]}
+    blocks = branches_blocks(result)
+    table = next(b for b in blocks if isinstance(b, Table))
+    assert [r[-1].holds for r in table.rows] == [True, False]
+    assert [r[4] for r in table.rows] == ["-0.090", "-0.110"]
+    summary = next(b for b in blocks if isinstance(b, Paragraph)).text
+    assert "it holds in 1 of 2 settings" in summary and "600 s on cuda" in summary
 
 
 def test_run_branches_reuses_the_runs_it_kept(tmp_path, monkeypatch):

@@ -189,6 +189,7 @@ def test_a_three_way_run_finds_each_degradations_filters_against_the_rest(tmp_pa
     import shutil
     from dataclasses import replace
 
+    from faig.files import write_json, write_text
     from faig.reproduce.config import check_degradations
 
     weights = tmp_path / "weights"
@@ -197,6 +198,13 @@ def test_a_three_way_run_finds_each_degradations_filters_against_the_rest(tmp_pa
     (weights / "srresnet_target.safetensors").unlink()  # the wider mix's target is the one read
     three = check_degradations(("blur", "noise", "jpeg"))
     config = replace(tiny_config(("srresnet",)), degradations=three)
+    table1 = tmp_path / "out" / "branches"  # a `faig branches --out OUT/branches` run joins the report
+    net = {"psnr": {"mean": 26.0, "std": 0.01}, "flops": 1e9, "params": 5e4}
+    write_json(table1 / "branches.json", {
+        "config": {"seeds": 1, "steps": 2, "tolerance": 0.05}, "seconds": 1.0, "device": "cpu",
+        "table": [{"method": "dan", "setting": "blur", "bicubic_psnr": 25.0, "two_branch": net, "one_branch": net,
+                   "paper": {"two_branch": {"mean": 26.168}, "one_branch": {"mean": 26.182}}}]})
+    write_text(table1 / "figures" / "fig1_psnr_vs_flops.png", "")
     results = run(config, tmp_path / "out", weights=weights, progress=False)
     check_results(results, ("srresnet",), three)
     entry = results.arch("srresnet")
@@ -207,3 +215,5 @@ def test_a_three_way_run_finds_each_degradations_filters_against_the_rest(tmp_pa
     assert "FAIG, deblocking filters" in report and "Compressed input" in report
     assert "--degradations blur,noise,jpeg" in results.config["command"]
     assert (tmp_path / "out" / "filters" / "srresnet" / "faig" / "jpeg_index.txt").is_file()
+    assert "## One branch against two at equal computation (Sec. 3, Table 1, Fig. 1)" in report
+    assert "](branches/figures/fig1_psnr_vs_flops.png)" in report

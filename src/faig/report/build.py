@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import TypeVar
 
 from faig.names import function_label, input_label
+from faig.report.branches import FIGURE, branches_blocks
 from faig.report import figures
 from faig.report.content import mode_name, report_blocks
 from faig.report.html import write_html
@@ -15,6 +17,7 @@ from faig.reproduce.schema import Artifacts, Results
 
 TITLE = "FAIG: finding discriminative filters for specific degradations in blind SR — reproduction"
 FIGURES = "figures"
+BRANCHES = Path("branches")  # where `faig branches` writes Table 1 for this report to include
 
 # Example images' columns (``<figure>/<row>/<column>`` in the run's artifacts) -> their labels, in order;
 # the masked columns (``mask <degradation>``) come between the target and the ablation's.
@@ -101,9 +104,12 @@ def report_title(results: Results) -> str:
 
 
 def write_report(results: Results, artifacts: dict[str, Artifacts], out_dir: str | os.PathLike) -> dict[str, Path]:
-    """Figures into ``out_dir/figures/``, then ``report.html`` (figures inline) and ``report.md``."""
+    """Figures into ``out_dir/figures/``, then ``report.html`` (figures inline) and ``report.md``;
+    Table 1 and Fig. 1 join them when ``out_dir/branches/`` holds a ``faig branches`` run."""
     out_dir = Path(out_dir)
     made = {arch: arch_figures(results, artifacts[arch], arch, out_dir / FIGURES) for arch in artifacts}
-    blocks = report_blocks(results, made, {arch: artifacts[arch].densities for arch in artifacts})
+    table1 = out_dir / BRANCHES / "branches.json"  # a Table 1 run made here: `faig branches --out OUT/branches`
+    sec3 = branches_blocks(json.loads(table1.read_text()), BRANCHES / FIGURE) if table1.is_file() else []
+    blocks = report_blocks(results, made, {arch: artifacts[arch].densities for arch in artifacts}, sec3)
     return {"html": write_html(blocks, report_title(results), out_dir / "report.html"),
             "markdown": write_markdown(blocks, report_title(results), out_dir / "report.md")}

@@ -4,6 +4,7 @@ figures' paths; the paper's numbers (Table 2, Table 3, Sec. 5.3) beside ours."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 from faig.names import METHODS, function_label, input_label, method_label, task_label
 from faig.report.blocks import Block, Figure, Heading, Paragraph, Table, Verdict
@@ -382,13 +383,14 @@ def levels_section(results: Results, figures: dict[str, dict[str, Path]]) -> lis
 
 
 def report_blocks(results: Results, figures: dict[str, dict[str, Path]],
-                  densities: dict[str, dict[str, dict[str, float]]]) -> list[Block]:
+                  densities: dict[str, dict[str, dict[str, float]]], table1: Sequence[Block] = ()) -> list[Block]:
     """The whole report: the headline and the findings first; ``figures[arch][name]`` are paths
-    relative to the report, ``densities[arch]`` each filter set's share of each layer's filters."""
+    relative to the report, ``densities[arch]`` each filter set's share of each layer's filters,
+    ``table1`` Sec. 3's blocks (:func:`faig.report.branches.branches_blocks`) when there are any."""
     return [headline(results), Paragraph(mode_text(results)), findings_table(results),
             *section("Run", "", overview(results)), *section("Models", "", [models_table(results)]),
             *masking_section(results, figures), *retrain_section(results),
             *distribution_section(results, figures, densities), *prediction_section(results, figures),
             *ablation_section(results, figures), *modulation_section(results, figures),
-            *levels_section(results, figures),
+            *levels_section(results, figures), *table1,
             *section("Timing", "", [timing_table(results)])]
