@@ -282,7 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     modulate = commands.add_parser("modulate", help="turn one degradation's restoration up or down on an image")
     modulate.add_argument("image", help="the LR image to super-resolve")
-    modulate.add_argument("--degradation", required=True, help="blur or noise")
+    modulate.add_argument("--degradation", required=True,
+                          help="blur, noise, or jpeg (on the target fine-tuned on blur, noise and JPEG)")
     modulate.add_argument("--lambda", dest="strength", type=float, required=True,
                           help="0 removes that restoration, 1 is the target, above 1 strengthens it")
     _model_source(modulate)

@@ -115,3 +115,16 @@ def test_found_filters_are_cached_per_model_pair_and_settings(tmp_path, model_fi
     assert len(calls) == 1
     modulate_image(photo, "noise", 1.5, tmp_path / "d.png", **{**options, "steps": 3})
     assert len(calls) == 2
+    modulate_image(photo, "jpeg", 0.5, tmp_path / "e.png", **options)  # JPEG's filters: found against both others
+    assert len(calls) == 3
+
+
+def test_jpeg_filters_are_found_on_the_wider_mixs_target(tmp_path, photo, monkeypatch):
+    """`faig modulate --degradation jpeg` reads the preset's <arch>_target_jpeg."""
+    asked = {}
+    monkeypatch.setattr(modulation, "preset_weights",
+                        lambda preset, arch, stage, extra_kinds=(): asked.update({stage: extra_kinds}) or "x")
+    monkeypatch.setattr(modulation, "load_pair", lambda *paths: (_ for _ in ()).throw(FaigError("loaded")))
+    with pytest.raises(FaigError, match="loaded"):
+        modulate_image(photo, "jpeg", 0.5, tmp_path / "x.png")
+    assert asked == {"baseline": (), "target": ("jpeg",)}

@@ -32,6 +32,7 @@ from faig.metrics import psnr
 from faig.models.checkpoints import load_pair
 from faig.models.registry import preset_weights
 from faig.names import DEGRADATIONS
+from faig.training.config import MIX_KINDS, mix_kinds
 
 PAPER_LAMBDAS: tuple[float, ...] = tuple(round(0.1 * step, 1) for step in range(16))  # 0, 0.1, ..., 1.5
 QUADRATURE = "gausslegendre"  # the rule ``faig modulate`` finds its filters with
@@ -73,15 +74,17 @@ def default_cache_dir() -> Path:
 
 def discovered_rankings(baseline_path: str | os.PathLike, target_path: str | os.PathLike, baseline: nn.Module,
                         target: nn.Module, scale: int, steps: int, seed: int, device: str | None,
-                        cache_dir: str | os.PathLike, progress: bool) -> dict[str, torch.Tensor]:
-    """FAIG's Eq. 7 rankings of every degradation on the embedded ``discover`` split, computed once
-    per pair of model files and attribution settings and kept in ``cache_dir/rankings/``."""
+                        cache_dir: str | os.PathLike, progress: bool,
+                        degradations: tuple[str, ...] = DEGRADATIONS) -> dict[str, torch.Tensor]:
+    """FAIG's Eq. 7 rankings of ``degradations`` (one against the rest) on the embedded ``discover``
+    split, computed once per pair of model files and attribution settings and kept in
+    ``cache_dir/rankings/``."""
     settings = {"models": file_key(baseline_path, target_path), "method": "faig", "split": "discover",
-                "degradations": DEGRADATIONS, "quadrature": QUADRATURE, "steps": steps, "seed": seed}
+                "degradations": degradations, "quadrature": QUADRATURE, "steps": steps, "seed": seed}
 
     def compute() -> dict[str, torch.Tensor]:
         images = load_images("discover", None, scale)
-        return attribute("faig", baseline, target, images, DEGRADATIONS, QUADRATURE, steps, device, progress=progress,
+        return attribute("faig", baseline, target, images, degradations, QUADRATURE, steps, device, progress=progress,
                          seed=seed, scale=scale, label="FAIG attribution on the discover split").rankings
 
     return DiskCache(Path(cache_dir) / "rankings").tensors(settings_key(settings), compute)
@@ -97,7 +100,8 @@ def modulate_image(image: str | os.PathLike, degradation: str, strength: float, 
 
     Args:
         image: the LR image file.
-        degradation: whose filters to modulate (``blur`` or ``noise``).
+        degradation: whose filters to modulate (``blur``, ``noise``, or ``jpeg``: its filters are
+            found against blur and noise, on the target fine-tuned on that wider mix).
         strength: λ; 0 removes that restoration, 1 is the target, above 1 strengthens it.
         out: the PNG to write.
         preset, arch: the committed models to use, unless ``baseline`` and ``target`` name files.
@@ -118,8 +122,9 @@ def modulate_image(image: str | os.PathLike, degradation: str, strength: float, 
     Example:
         >>> modulate_image("photo.png", "noise", 0.5, "less_denoised.png")  # doctest: +SKIP
     """
-    if degradation not in DEGRADATIONS:
-        raise FaigError(f"unknown degradation {degradation!r}; choose from {', '.join(DEGRADATIONS)}")
+    if degradation not in (*DEGRADATIONS, *MIX_KINDS):
+        raise FaigError(f"unknown degradation {degradation!r}; choose from {', '.join((*DEGRADATIONS, *MIX_KINDS))}")
+    degradations = tuple(dict.fromkeys((*DEGRADATIONS, degradation)))
     if not math.isfinite(strength):
         raise FaigError(f"λ must be a finite number, not {strength}")
     if not 0 < percent <= 100:
@@ -128,7 +133,8 @@ def modulate_image(image: str | os.PathLike, degradation: str, strength: float, 
         raise FaigError("give both --baseline and --target, or neither (to use --preset)")
     check_writable_file(out)
     if baseline is None or target is None:
-        baseline, target = preset_weights(preset, arch, "baseline"), preset_weights(preset, arch, "target")
+        baseline = preset_weights(preset, arch, "baseline")
+        target = preset_weights(preset, arch, "target", mix_kinds(degradations))
     baseline_model, target_model, arch_config = load_pair(baseline, target)
     lr = read_image(image)
     index = FilterIndex.from_module(target_model)
@@ -136,7 +142,7 @@ def modulate_image(image: str | os.PathLike, degradation: str, strength: float, 
         ranking = read_index_file(filters, index)
     else:
         ranking = discovered_rankings(baseline, target, baseline_model, target_model, arch_config.scale, steps, seed,
-                                      device, cache_dir or default_cache_dir(), progress)[degradation]
+                                      device, cache_dir or default_cache_dir(), progress, degradations)[degradation]
     output = modulated_outputs(baseline_model, target_model, index.selection(ranking, percent), [lr], (strength,))
     write_image(out, output[strength][0])
     return Path(out)

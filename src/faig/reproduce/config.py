@@ -16,7 +16,7 @@ from faig.experiments.modulation import PAPER_LAMBDAS
 from faig.experiments.retrain import RetrainConfig
 from faig.models.registry import check_arch, check_preset, preset_archs, preset_weights
 from faig.names import DEGRADATIONS
-from faig.training.config import MIX_KINDS
+from faig.training.config import mix_kinds
 
 
 ALL_IMAGES = 0  # an image count of 0 takes the whole split
@@ -84,16 +84,6 @@ QUICK: dict[str, Any] = dict(
     seeds=1, retrain_seeds=1, prediction_seeds=1, steps=4, discover_images=4, percents=(0.5, 1.0, 5.0, 20.0, 100.0),
     retrain=RetrainConfig(steps=8, batch_size=4, gt_size=32), test_images=6, prediction_steps=2, calibrate_images=4,
     prediction_test_images=4, modulation_images=2, lambdas=(0.0, 0.5, 1.0, 1.5))
-
-
-def mix_kinds(degradations: tuple[str, ...]) -> tuple[str, ...]:
-    """The kinds of :data:`~faig.training.config.MIX_KINDS` that ``degradations`` name.
-
-    Example:
-        >>> mix_kinds(("blur", "noise", "jpeg50")), mix_kinds(("blur1", "noise"))
-        (('jpeg',), ())
-    """
-    return tuple(kind for kind in MIX_KINDS if any(kind in variant_parts(name) for name in degradations))
 
 
 def shipping_archs(preset: str, mix: tuple[str, ...]) -> tuple[str, ...]:
