@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the baseline (downsampling only) and/or fine-tune the "
                                               "blind target network")
     train.add_argument("--preset", default="embedded", help="embedded (2-core CPU) or paper (official configs)")
-    train.add_argument("--arch", default="srresnet", help="srresnet or srcnn_style")
+    train.add_argument("--arch", default="srresnet", help="srresnet, srcnn_style or swinir (embedded only)")
     train.add_argument("--stage", default="both", choices=("baseline", "target", "both"), help="what to train")
     train.add_argument("--out", default="runs/train", help="folder for weights, configs, metrics, checkpoints")
     train.add_argument("--init", help="weights the target is fine-tuned from (default: OUT/<arch>_baseline)")

@@ -9,10 +9,10 @@ from faig.data.splits import load_images
 from faig.evaluate import score_variants
 from faig.models.checkpoints import load_model
 from faig.models.interpolation import Bicubic
-from faig.models.registry import EMBEDDED_WEIGHTS, preset_archs, preset_weights
+from faig.models.registry import EMBEDDED_WEIGHTS, preset_weights, shipped_archs
 from faig.training.config import TrainConfig, preset_config
 
-ARCHS = preset_archs("embedded")
+ARCHS = shipped_archs("embedded")
 EVAL = json.loads((EMBEDDED_WEIGHTS / "eval_test.json").read_text())
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from faig.errors import FaigError
-from faig.reproduce.config import make_config, rerun_command, shipping_archs
+from faig.reproduce.config import make_config, rerun_command
 
 
 def test_overrides_are_applied_and_seed_counts_capped():
@@ -35,21 +35,18 @@ def test_bad_degradations_are_refused_in_one_line(degradations, message):
         make_config(degradations=degradations)
 
 
-def test_a_wider_mix_picks_the_architectures_that_ship_its_target(monkeypatch):
+def test_a_wider_mix_picks_the_architectures_that_ship_its_target(tmp_path, monkeypatch):
     """Issue 12: blur,noise,jpeg needs a target fine-tuned on JPEG too (<arch>_target_jpeg); by
-    default only the architectures that ship one run, and the rerun command names the degradations."""
-    shipped = {("srresnet", "target", ("jpeg",))}
-
-    def weights(preset, arch, stage, extra_kinds=()):
-        if extra_kinds and (arch, stage, extra_kinds) not in shipped:
-            raise FaigError("embedded weights missing")
-        return f"{arch}_{stage}"
-
-    monkeypatch.setattr("faig.reproduce.config.preset_weights", weights)
+    default only the architectures that ship one run (all of the preset's, trained, when none does),
+    and the rerun command names the degradations."""
+    for stem in ("srresnet_baseline", "srresnet_target", "srresnet_target_jpeg", "srcnn_style_baseline",
+                 "srcnn_style_target"):
+        (tmp_path / f"{stem}.safetensors").touch()
+    monkeypatch.setattr("faig.models.registry.EMBEDDED_WEIGHTS", tmp_path)
     config = make_config(degradations=("blur", "noise", "jpeg"))
     assert config.archs == ("srresnet",) and config.mix == ("jpeg",)
     assert rerun_command(config) == "faig reproduce --preset embedded --arch srresnet --degradations blur,noise,jpeg"
+    assert make_config().archs == ("srresnet", "srcnn_style")  # swinir ships no weights here
     assert make_config(degradations=("blur1", "noise0.05")).mix == ()
-    assert shipping_archs("embedded", ()) == ("srresnet", "srcnn_style")
-    shipped.clear()
-    assert shipping_archs("embedded", ("jpeg",)) == ("srresnet", "srcnn_style")  # none ships it: all are trained
+    (tmp_path / "srresnet_target_jpeg.safetensors").unlink()
+    assert make_config(degradations=("blur", "noise", "jpeg")).archs == ("srresnet", "srcnn_style", "swinir")

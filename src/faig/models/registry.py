@@ -100,7 +100,9 @@ ARCH_REGISTRY = Registry("architecture")
 # configs) and the embedded ones, small enough to train on a 2-core CPU.
 PRESET_ARCHS: dict[str, dict[str, ArchConfig]] = {
     "embedded": {"srresnet": ArchConfig("srresnet", 2, width=32, depth=8),
-                 "srcnn_style": ArchConfig("srcnn_style", 2, width=64, depth=4, first_width=32)},
+                 "srcnn_style": ArchConfig("srcnn_style", 2, width=64, depth=4, first_width=32),
+                 # Issue 12's attention network: SwinIR-lite at srresnet's attribution cost.
+                 "swinir": ArchConfig("swinir", 2, width=32, depth=2)},
     "paper": {"srresnet": ArchConfig("srresnet", 2, width=64, depth=16),
               "srcnn_style": ArchConfig("srcnn_style", 2, width=128, depth=4, first_width=64)},
 }
@@ -125,9 +127,24 @@ def preset_archs(preset: str) -> tuple[str, ...]:
 
     Example:
         >>> preset_archs("embedded")
-        ('srresnet', 'srcnn_style')
+        ('srresnet', 'srcnn_style', 'swinir')
     """
     return tuple(PRESET_ARCHS[check_preset(preset)])
+
+
+def shipped_archs(preset: str, extra_kinds: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The preset's architectures whose baseline and target weights it ships (with ``extra_kinds``:
+    whose target fine-tuned on that wider mix it ships), in report order; what runs by default.
+
+    Example:
+        >>> shipped_archs("embedded"), shipped_archs("paper")
+        (('srresnet', 'srcnn_style'), ())
+    """
+    if check_preset(preset) != "embedded":
+        return ()
+    return tuple(arch for arch in preset_archs(preset)
+                 if (EMBEDDED_WEIGHTS / f"{weights_stem(arch, 'baseline')}.safetensors").is_file()
+                 and (EMBEDDED_WEIGHTS / f"{weights_stem(arch, 'target', extra_kinds)}.safetensors").is_file())
 
 
 def preset_arch(preset: str, arch: str, scale: int = 2) -> ArchConfig:

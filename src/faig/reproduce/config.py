@@ -14,7 +14,7 @@ from faig.errors import FaigError
 from faig.experiments.masking import PAPER_PERCENTS
 from faig.experiments.modulation import PAPER_LAMBDAS
 from faig.experiments.retrain import RetrainConfig
-from faig.models.registry import check_arch, check_preset, preset_archs, preset_weights
+from faig.models.registry import check_arch, check_preset, preset_archs, shipped_archs
 from faig.names import DEGRADATIONS
 from faig.training.config import mix_kinds
 
@@ -35,7 +35,7 @@ class ReproduceConfig:
     """
 
     preset: str = "embedded"
-    archs: tuple[str, ...] = field(default_factory=lambda: preset_archs("embedded"))
+    archs: tuple[str, ...] = field(default_factory=lambda: shipped_archs("embedded"))
     degradations: tuple[str, ...] = DEGRADATIONS
     quick: bool = False
     seeds: int = 3
@@ -86,22 +86,6 @@ QUICK: dict[str, Any] = dict(
     prediction_test_images=4, modulation_images=2, lambdas=(0.0, 0.5, 1.0, 1.5))
 
 
-def shipping_archs(preset: str, mix: tuple[str, ...]) -> tuple[str, ...]:
-    """The preset's architectures, and for a wider mix those that ship a target fine-tuned on it
-    (all of them when none does: each is then trained by the run)."""
-    archs = preset_archs(preset)
-    if not mix:
-        return archs
-    shipped = []
-    for arch in archs:
-        try:
-            preset_weights(preset, arch, "target", mix)
-            shipped.append(arch)
-        except FaigError:
-            continue
-    return tuple(shipped) or archs
-
-
 def check_degradations(names: tuple[str, ...]) -> tuple[str, ...]:
     """The degradations of a reproduction run, checked: at least two (Eq. 7 eliminates the others),
     each one kind at one level (``blur``, ``noise0.05``, ``jpeg50``), no kind twice (Eq. 8's labels
@@ -137,7 +121,8 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
 
     Args:
         preset: ``embedded`` or ``paper``.
-        archs: architectures to run (None: the preset's; for a wider mix, those shipping its target).
+        archs: architectures to run (None: those the preset ships weights for, for a wider mix its
+            target; all of the preset's when it ships none, trained by the run).
         degradations: whose filters are found (None: the paper's blur and noise); see
             :func:`check_degradations`.
         quick: start from :data:`QUICK` instead of the full protocol.
@@ -159,7 +144,9 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
     """
     degradations = check_degradations(tuple(degradations or DEGRADATIONS))
     check_preset(preset)
-    archs = shipping_archs(preset, mix_kinds(degradations)) if archs is None else tuple(check_arch(a) for a in archs)
+    if archs is None:  # the architectures whose models the preset ships (all of them, trained here, when none)
+        archs = shipped_archs(preset, mix_kinds(degradations)) or preset_archs(preset)
+    archs = tuple(check_arch(a) for a in archs)
     config = ReproduceConfig(preset=preset, archs=archs, quick=quick, degradations=degradations,
                              **(QUICK if quick else {}))
     if not config.archs:

@@ -119,11 +119,14 @@ _PAPER_SCHEDULE = {"baseline": (1_000_000, 2e-4), "target": (100_000, 5e-5)}
 SCHEDULES: dict[str, dict[str, dict[str, tuple[int, float]]]] = {
     "paper": {"srresnet": _PAPER_SCHEDULE, "srcnn_style": _PAPER_SCHEDULE},
     "embedded": {"srresnet": {"baseline": (25_000, 2e-4), "target": (30_000, 1e-4)},
-                 "srcnn_style": {"baseline": (7_000, 2e-3), "target": (6_000, 1e-3)}},
+                 "srcnn_style": {"baseline": (7_000, 2e-3), "target": (6_000, 1e-3)},
+                 # Issue 12's attention network in srresnet's regime: candidate swinir_r1.
+                 "swinir": {"baseline": (25_000, 2e-4), "target": (30_000, 1e-4)}},
 }
 # TrainConfig fields the embedded preset sets per architecture, on both stages (the rest: defaults).
 EMBEDDED_OVERRIDES: dict[str, dict] = {
     "srresnet": {"val_every": 1_000, "checkpoint_every": 1_000},
+    "swinir": {"val_every": 1_000, "checkpoint_every": 1_000},
     "srcnn_style": {"gt_size": 48, "channel_shuffle": True, "channel_gain": 0.5},
 }
 
