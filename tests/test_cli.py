@@ -58,6 +58,9 @@ def test_data_writes_the_official_layout(capsys, tmp_path, hr_folder):
     (["reproduce", "--weights", "w", "--baseline", "b", "--target", "t"], "either --weights or --baseline/--target"),
     (["reproduce", "--baseline", "b.pth", "--target", "t.pth"], "checkpoint not found"),
     (["branches", "--shard", "half", "--out", "x"], "--shard takes i/n, e.g. 0/4, not 'half'"),
+    (["reproduce", "--degradations", "blur", "--out", "x"], "--degradations needs at least two"),
+    (["reproduce", "--degradations", "blur,fog", "--out", "x"], "unknown degradation variant 'fog'"),
+    (["train", "--mix", "fog", "--out", "x"], "--mix adds jpeg to the blind mix of blur and noise, not 'fog'"),
     (["modulate", "missing.png", "--degradation", "fog", "--lambda", "0.5"], "unknown degradation 'fog'"),
 ])
 def test_bad_input_is_one_line_and_non_zero(capsys, argv, message):
