@@ -2,6 +2,8 @@
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from faig.attribution import attribute
 from faig.attribution.baselines import abs_scores, random_ranking
@@ -22,6 +24,18 @@ def test_eq7_subtracts_the_mean_over_the_other_degradations():
     expected = torch.tensor([3.0, 1.0]) - (torch.tensor([1.0, 2.0]) + torch.tensor([0.0, 1.0])) / 2
     assert torch.allclose(scores["blur"], expected)
     assert torch.allclose(set_scores(per_image)["noise"], torch.tensor([1.0, 2.0]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 5), st.integers(1, 3), st.integers(1, 6), st.integers(0, 2**31 - 1))
+def test_n_way_eq7_scores_sum_to_zero_over_the_degradations(count, images, filters, seed):
+    """One against the rest (Eq. 7 for N degradations): each D's mean minus the mean of the others'
+    means, so the N scores of a filter cancel: Σ_D [m_D − Σ_{O≠D} m_O / (N − 1)] = 0."""
+    generator = torch.Generator().manual_seed(seed)
+    per_image = {f"d{k}": torch.randn(images, filters, generator=generator, dtype=torch.float64)
+                 for k in range(count)}
+    total = torch.stack(list(discriminative_scores(per_image).values())).sum(0)
+    assert torch.allclose(total, torch.zeros(filters, dtype=torch.float64), atol=1e-12)
 
 
 def test_faig_reuses_each_images_eq6_and_matches_the_official_recomputation(tiny_pair, tiny_images):

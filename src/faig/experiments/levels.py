@@ -23,6 +23,7 @@ from faig.attribution.discriminative import discriminative_scores
 from faig.attribution.filters import FilterIndex
 from faig.attribution.result import rank
 from faig.data.degradations import variant_parts
+from faig.errors import FaigError
 from faig.experiments.masking import MAIN_PERCENT, masking_drops, percent_key
 
 # The levels each kind is studied at (the paper's in the middle): blur σ, noise σ, JPEG quality.
@@ -32,12 +33,17 @@ LEVELS: dict[str, tuple[float, ...]] = {"blur": (1.0, 2.0, 3.0), "noise": (0.05,
 def level_names(degradation: str) -> tuple[str, ...]:
     """The variant names of ``degradation``'s kind at :data:`LEVELS`.
 
+    Raises:
+        FaigError: ``clean`` or a combination such as ``blur+noise``.
+
     Example:
         >>> level_names("blur"), level_names("jpeg50")
         (('blur1', 'blur2', 'blur3'), ('jpeg10', 'jpeg30', 'jpeg50'))
     """
-    (kind,) = variant_parts(degradation)
-    return tuple(f"{kind}{level:g}" for level in LEVELS[kind])
+    kinds = tuple(variant_parts(degradation))
+    if len(kinds) != 1:
+        raise FaigError(f"the level study takes one degradation (blur, noise0.05, jpeg), not {degradation!r}")
+    return tuple(f"{kinds[0]}{level:g}" for level in LEVELS[kinds[0]])
 
 
 def level_rankings(per_image: dict[str, torch.Tensor], levels: tuple[str, ...],
