@@ -48,5 +48,6 @@ def test_a_wider_mix_picks_the_architectures_that_ship_its_target(tmp_path, monk
     assert rerun_command(config) == "faig reproduce --preset embedded --arch srresnet --degradations blur,noise,jpeg"
     assert make_config().archs == ("srresnet", "srcnn_style")  # swinir ships no weights here
     assert make_config(degradations=("blur1", "noise0.05")).mix == ()
+    assert rerun_command(make_config(level_study=False)).endswith("--no-level-study")
     (tmp_path / "srresnet_target_jpeg.safetensors").unlink()
     assert make_config(degradations=("blur", "noise", "jpeg")).archs == ("srresnet", "srcnn_style", "swinir")

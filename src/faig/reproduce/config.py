@@ -116,7 +116,7 @@ def check_degradations(names: tuple[str, ...]) -> tuple[str, ...]:
 def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, quick: bool = False,
                 seeds: int | None = None, retrain_steps: int | None = None, retrain_seeds: int | None = None,
                 prediction_seeds: int | None = None, folders: dict[str, str] | None = None,
-                degradations: tuple[str, ...] | None = None) -> ReproduceConfig:
+                degradations: tuple[str, ...] | None = None, level_study: bool = True) -> ReproduceConfig:
     """The default (or ``quick``) configuration with the command line's overrides, checked.
 
     Args:
@@ -125,6 +125,7 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
             target; all of the preset's when it ships none, trained by the run).
         degradations: whose filters are found (None: the paper's blur and noise); see
             :func:`check_degradations`.
+        level_study: run the level study (beyond the paper; about a quarter of the compute).
         quick: start from :data:`QUICK` instead of the full protocol.
         seeds, retrain_steps, retrain_seeds, prediction_seeds: overrides (None: the default's).
         folders: split -> folder of HR images (or an official layout with ``GTmod12/``) that takes
@@ -148,7 +149,7 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
         archs = shipped_archs(preset, mix_kinds(degradations)) or preset_archs(preset)
     archs = tuple(check_arch(a) for a in archs)
     config = ReproduceConfig(preset=preset, archs=archs, quick=quick, degradations=degradations,
-                             **(QUICK if quick else {}))
+                             level_study=level_study, **(QUICK if quick else {}))
     if not config.archs:
         raise FaigError("no architecture named")
     overrides: dict[str, Any] = {"seeds": seeds, "retrain_seeds": retrain_seeds, "prediction_seeds": prediction_seeds}
@@ -184,6 +185,8 @@ def rerun_command(config: ReproduceConfig, weights: str | os.PathLike | tuple | 
         parts.append(f"--degradations {','.join(config.degradations)}")
     if config.quick:
         parts.append("--quick")
+    if not config.level_study:
+        parts.append("--no-level-study")
     defaults = make_config(config.preset, config.archs, config.quick)
     for name in ("seeds", "retrain_seeds", "prediction_seeds"):
         if getattr(config, name) != getattr(defaults, name):

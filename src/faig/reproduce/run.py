@@ -255,7 +255,8 @@ def reproduce(preset: str = "embedded", archs: tuple[str, ...] | None = None,
               out_dir: str | os.PathLike = "faig-reproduce", quick: bool = False, seeds: int | None = None,
               retrain_steps: int | None = None, retrain_seeds: int | None = None, prediction_seeds: int | None = None,
               weights: Weights | None = None, device: str | None = None, progress: bool = True,
-              folders: dict[str, str] | None = None, degradations: tuple[str, ...] | None = None) -> Results:
+              folders: dict[str, str] | None = None, degradations: tuple[str, ...] | None = None,
+              level_study: bool = True) -> Results:
     """``faig reproduce``: every experiment for each architecture and seed, the paper's claims
     judged, and the report; on the embedded splits, or on the user's folders in their roles (the
     paper's protocol: ``train`` DIV2K-train, ``discover`` Set14, ``calibrate`` BSD100, ``test``
@@ -277,6 +278,7 @@ def reproduce(preset: str = "embedded", archs: tuple[str, ...] | None = None,
             from them by Eq. 1; ``train`` also feeds re-training and any training of the models).
         degradations: whose filters are found, one against the rest (None: the paper's blur and
             noise; e.g. ``("blur", "noise", "jpeg")`` for the three-way study).
+        level_study: also run the level study (each degradation's kind at three levels).
 
     Returns:
         The results, also written to ``OUT/results.json`` beside ``OUT/report.html``,
@@ -288,7 +290,7 @@ def reproduce(preset: str = "embedded", archs: tuple[str, ...] | None = None,
     if isinstance(weights, tuple):
         archs = (pair_arch(weights, archs),)
     config = make_config(preset, None if archs is None else tuple(archs), quick, seeds, retrain_steps, retrain_seeds,
-                         prediction_seeds, folders, degradations)
+                         prediction_seeds, folders, degradations, level_study)
     return run(config, out_dir, weights, device, progress)
 
 
@@ -348,7 +350,8 @@ def run(config: ReproduceConfig, out_dir: str | os.PathLike, weights: Weights | 
     ledger.seconds["total_compute"] = sum(ledger.seconds.values())
     ledger.cpu_seconds["total_compute"] = sum(ledger.cpu_seconds.values())
     results = Results(per_arch, findings, spread,
-                      {**config.to_dict(), "models_trained_here": trained, "models_source": models_source(weights, config.mix),
+                      {**config.to_dict(), "models_trained_here": trained,
+                       "models_source": models_source(weights, config.mix),
                        "command": rerun_command(config, weights),
                        "torch": torch.__version__, "threads": torch.get_num_threads()},
                       {k: round(v, 3) for k, v in ledger.seconds.items()},
