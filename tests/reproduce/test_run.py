@@ -217,3 +217,20 @@ def test_a_three_way_run_finds_each_degradations_filters_against_the_rest(tmp_pa
     assert (tmp_path / "out" / "filters" / "srresnet" / "faig" / "jpeg_index.txt").is_file()
     assert "## One branch against two at equal computation (Sec. 3, Table 1, Fig. 1)" in report
     assert "](branches/figures/fig1_psnr_vs_flops.png)" in report
+
+
+def test_cache_keys_written_before_n_way_runs_stay_valid_for_the_papers_degradations(tmp_path):
+    """A setting that joined the keys later (the degradations) is left out at the paper's value, so a
+    cache computed before serves blur and noise still; any other degradations get keys of their own."""
+    from dataclasses import asdict, replace
+
+    from faig.cache import settings_key
+    from faig.reproduce.config import make_config
+    from faig.reproduce.run import STEP_SETTINGS, Ledger, StepCache
+
+    config = make_config(quick=True)
+    cache = StepCache(tmp_path, config, Ledger(), "x", print)
+    before = {name: asdict(config)[name] for name in STEP_SETTINGS["masking"] if name != "degradations"}
+    assert cache.key("masking") == f"masking-{settings_key(before)}"
+    three = StepCache(tmp_path, replace(config, degradations=("blur", "noise", "jpeg")), Ledger(), "x", print)
+    assert three.key("masking") != cache.key("masking")

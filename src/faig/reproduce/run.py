@@ -28,7 +28,7 @@ from faig.experiments.distribution import layer_densities, layer_shares, selecti
 from faig.files import check_writable_dir, write_json
 from faig.models.checkpoints import load_pair
 from faig.models.registry import preset_weights, weights_stem
-from faig.names import METHODS
+from faig.names import DEGRADATIONS, METHODS
 from faig.reproduce.aggregate import aggregate
 from faig.reproduce.config import ReproduceConfig, make_config, rerun_command
 from faig.reproduce.findings import judge
@@ -57,6 +57,9 @@ STEP_SETTINGS: dict[str, tuple[str, ...]] = {
     "retrain": ATTRIBUTION_SETTINGS + ("retrain", "test_images"),
     "levels": ATTRIBUTION_SETTINGS,
 }
+# Settings that joined the keys after caches had been written: a key leaves one out while it holds the
+# value those caches were computed with, so their results stay valid (the paper's two degradations).
+KEY_DEFAULTS: dict[str, Any] = {"degradations": DEGRADATIONS}
 
 
 @dataclass
@@ -90,8 +93,11 @@ class StepCache:
         self.disk, self.config, self.ledger, self.label, self.log = DiskCache(folder), config, ledger, label, log
 
     def key(self, step: str) -> str:
-        """``<step>-<hash of the settings it depends on>``."""
-        return f"{step}-{settings_key({name: asdict(self.config)[name] for name in STEP_SETTINGS[step]})}"
+        """``<step>-<hash of the settings it depends on>`` (:data:`KEY_DEFAULTS` left out at their value)."""
+        values = asdict(self.config)
+        settings = {name: values[name] for name in STEP_SETTINGS[step]
+                    if name not in KEY_DEFAULTS or values[name] != KEY_DEFAULTS[name]}
+        return f"{step}-{settings_key(settings)}"
 
     def _served(self, step: str, what: str, cost: dict[str, float], fresh: bool, announce: bool = True) -> None:
         self.ledger.count(step, cost)
