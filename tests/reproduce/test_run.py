@@ -169,6 +169,11 @@ def test_any_registered_architecture_runs_from_a_checkpoint_pair(tmp_path, tiny_
     index = FilterIndex.from_module(load_model(pair[1])[0])
     assert sorted(results_ranking(tmp_path, arch)) == list(range(index.total))
     assert f"--baseline {pair[0]} --target {pair[1]}" in results.config["command"]
+    heads = results.arch(arch).heads["blur"]  # issue 12: an attention network's filters by head
+    if arch == "swinir":
+        assert list(heads)[0] == "layers.0.blocks.0.attn[head 0]" and 0 <= sum(heads.values()) <= 1
+    else:
+        assert heads == {}
 
 
 def test_the_report_names_where_the_networks_came_from(tmp_path):

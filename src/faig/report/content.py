@@ -199,6 +199,19 @@ def distribution_table(results: Results, arch: str, densities: dict[str, dict[st
                  f"{arch}: share of the top-1% filters per layer (in brackets: share of the layer's own filters)")
 
 
+def heads_table(results: Results, arch: str) -> Table | None:
+    """Beyond the paper, for an attention network: the share of each degradation's top-1% filters
+    that sits in each attention head (its query, key and value rows and its output columns)."""
+    heads, degradations = results.arch(arch).heads, results.degradations
+    labels = list(heads.get(degradations[0], {}))
+    if not labels:
+        return None
+    rows = [[label] + [f"{100 * heads[d][label]:.1f}%" for d in degradations] for label in labels]
+    return Table(["attention head"] + [f"{function_label(d)} filters" for d in degradations], rows,
+                 f"{arch}: share of the top-1% filters in each attention head (every head holds as many filters; "
+                 f"the rest sit in convolutions and MLPs)")
+
+
 def prediction_variants_table(results: Results) -> Table:
     rows = []
     for mode in ("standard", "reference_free"):
@@ -298,6 +311,7 @@ def distribution_section(results: Results, figures: dict[str, dict[str, Path]],
     return section("Where the filters sit (Sec. 5.2.3, Fig. 4)", "",
                    [block for arch in results.archs for block in
                     (distribution_table(results, arch, densities[arch]),
+                     *[table for table in [heads_table(results, arch)] if table],
                      *(Figure(figures[arch][name], f"{arch}: {caption}") for name, caption in captions.items()))])
 
 

@@ -87,6 +87,7 @@ def aggregate(per_seed: dict[str, list]) -> ArchResults:
         masking_official=gather(per_seed["masking_official"], summary),
         retrain=aggregate_retrain(per_seed["retrain"]),
         distribution=gather(per_seed["distribution"], statistics.fmean),
+        heads=gather(per_seed["heads"], statistics.fmean),
         prediction=prediction["standard"][0],
         prediction_reference_free=prediction["reference_free"][0],
         prediction_confusion=prediction["standard"][1],

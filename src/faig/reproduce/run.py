@@ -24,7 +24,7 @@ from faig.attribution.filters import FilterIndex, write_index_file
 from faig.cache import DiskCache, Tensors, file_key, settings_key
 from faig.devices import resolve_device
 from faig.errors import FaigError
-from faig.experiments.distribution import layer_densities, layer_shares, selection_grids
+from faig.experiments.distribution import head_shares, layer_densities, layer_shares, selection_grids
 from faig.files import check_writable_dir, write_json
 from faig.models.checkpoints import load_pair
 from faig.models.registry import preset_weights, weights_stem
@@ -167,6 +167,8 @@ def run_seed(setup: Setup, cache: StepCache) -> dict:
         "modulation": cache.json("modulation", lambda: step_modulation(setup, rankings)),
         "distribution": {d: layer_shares(setup.index, setup.selection(rankings[f"faig/{d}"]))
                          for d in setup.degradations},
+        "heads": {d: head_shares(setup.index, setup.selection(rankings[f"faig/{d}"]), setup.heads)
+                  for d in setup.degradations},
     }
     if setup.seed < config.prediction_seeds:
         entry["prediction"] = cache.json("prediction", lambda: step_prediction(setup, rankings))

@@ -71,7 +71,9 @@ class ArchResults:
     ``masking_official[method][filters][percent][input kind]``: Table 2 in the official scripts'
     metric (blue channel, 8 bit), own-degradation inputs and the table's percentages only;
     ``levels[degradation]``: the level study of its kind (first seed; see
-    :func:`faig.experiments.levels.level_study`), empty when the run made none.
+    :func:`faig.experiments.levels.level_study`), empty when the run made none;
+    ``heads[filters][head]``: the share of the top-1% filters in each attention head (empty per
+    degradation for a network without attention).
     """
 
     models: dict[str, dict[str, Score]]
@@ -86,6 +88,7 @@ class ArchResults:
     modulation: dict[str, list[ModulationPoint]]
     masking_official: dict[str, dict[str, dict[str, dict[str, Stat]]]] = field(default_factory=dict)
     levels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    heads: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def psnr(self, stage: str, variant: str) -> float:
         """Test PSNR (dB) of ``baseline``, ``target`` or ``bicubic`` on one evaluation variant."""

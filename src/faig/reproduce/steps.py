@@ -27,6 +27,7 @@ from tqdm import tqdm
 from faig.attribution.api import attribute
 from faig.attribution.faig import faig_scores
 from faig.attribution.filters import FilterIndex
+from faig.attribution.groups import attention_heads
 from faig.data.degradations import variant, variant_parts
 from faig.data.layout import Pair, degraded_pairs
 from faig.data.splits import NamedImage, load_images
@@ -87,6 +88,11 @@ class Setup:
     @cached_property
     def index(self) -> FilterIndex:
         return FilterIndex.from_module(self.target)
+
+    @cached_property
+    def heads(self) -> dict[str, tuple[int, int]]:
+        """The target's attention modules: ``{module: (heads, head width)}`` (none for a CNN)."""
+        return attention_heads(self.target)
 
     def images(self, split: str, count: int) -> list[NamedImage]:
         """``count`` images of the embedded split, or of the user's folder in its role."""
