@@ -12,6 +12,7 @@ trained there with ``faig train`` itself, across sessions when on the CPU:
         --out benchmarks/paper_regime/<name> [--resume]
     python benchmarks/paper_regime.py curves --json benchmarks/results/paper_regime.json
     python benchmarks/paper_regime.py table --quick srresnet_r1=faig-quick/results.json ...
+    python benchmarks/paper_regime.py adopt srcnn_style_r2    # only if the rule below picks it
 
 ``table`` logs the whole search (issue 10, point 4): every candidate's recipe, state, plateau test,
 final validation PSNRs, test-split PSNRs and (given ``--quick NAME=results.json``) its ``faig
@@ -251,10 +252,45 @@ def candidate_markdown(table: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def adopt(name: str, report: dict) -> None:
+    """Make a candidate the embedded pair of its architecture (for a wider mix, that mix's target)
+    under the selection rule: it must pass the plateau test and have the best mean final target
+    validation PSNR among the eligible candidates of its architecture and mix. Copies its weights and
+    records into the embedded folder and rewrites ``eval_test.json`` (what `faig eval --preset
+    embedded` gives on them)."""
+    from faig.evaluate import evaluate_models
+    from faig.models.registry import EMBEDDED_WEIGHTS
+
+    arch, mix = CANDIDATES[name][0], TARGET_MIX.get(name)
+    rivals = [other for other in CANDIDATES if CANDIDATES[other][0] == arch and TARGET_MIX.get(other) == mix
+              and passes_rule(report["candidates"][other])]
+    if name not in rivals:
+        unfinished = passes_rule(report["candidates"][name]) is None
+        sys.exit(f"{name} is not eligible: {'a stage is unfinished' if unfinished else 'a curve has not plateaued'}")
+
+    def final_target_psnr(candidate: str) -> float:
+        last = report["candidates"][candidate]["target"]["history"][-1]["val_psnr"]
+        return sum(last.values()) / len(last)
+
+    best = max(rivals, key=final_target_psnr)
+    if best != name:
+        sys.exit(f"{name} is eligible but {best} has the better mean target validation PSNR "
+                 f"({final_target_psnr(best):.3f} against {final_target_psnr(name):.3f} dB)")
+    for stage, config in candidate_configs(name).items():
+        if stage == "baseline" and name in SHARED_BASELINE:
+            continue  # the embedded baseline already is its owner's
+        for suffix in (".safetensors", ".json"):
+            source = HERE / name / f"{default_name(config)}{suffix}"
+            shutil.copyfile(source, EMBEDDED_WEIGHTS / source.name)
+            print(f"{source} -> {EMBEDDED_WEIGHTS / source.name}")
+    write_json(EMBEDDED_WEIGHTS / "eval_test.json", evaluate_models("embedded", split="test"))
+    print(f"rewrote {EMBEDDED_WEIGHTS / 'eval_test.json'}; rerun `faig reproduce` (default and --quick)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("configs", "train", "curves", "table"))
-    parser.add_argument("names", nargs="*", help="candidates (train)")
+    parser.add_argument("command", choices=("configs", "train", "curves", "table", "adopt"))
+    parser.add_argument("names", nargs="*", help="candidates (train, adopt)")
     parser.add_argument("--device")
     parser.add_argument("--json", default="benchmarks/results/paper_regime.json", help="curves: the JSON")
     parser.add_argument("--figure", default="benchmarks/results/paper_regime_curves.png", help="curves: the PNG")
@@ -269,6 +305,10 @@ def main() -> None:
                                 Path("benchmarks/results/paper_regime_candidates.json"),
                                 Path("benchmarks/results/paper_regime_candidates.md"))
         print(candidate_markdown(table))
+    elif args.command == "adopt":
+        report = curves(Path(args.json), Path(args.figure))
+        for name in args.names:
+            adopt(name, report)
     elif args.command == "curves":
         for name, stages in curves(Path(args.json), Path(args.figure))["candidates"].items():
             for stage, entry in stages.items():
