@@ -15,6 +15,7 @@ import sys
 
 from faig.errors import FaigError
 from faig.experiments.branches import format_branches, run_branches
+from faig.report.branches import write_branches_report
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     except FaigError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    write_branches_report(result, args.out)
     print(format_branches(result))
     print(f"{result['seconds']:.0f} s on {result['device']}; written to {args.out}/branches.json and "
           f"{args.out}/figures/fig1_psnr_vs_flops.png")

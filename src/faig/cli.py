@@ -112,6 +112,7 @@ def _reproduce_weights(args: argparse.Namespace) -> str | tuple[str, str] | None
 
 def _cmd_branches(args: argparse.Namespace) -> int:
     from faig.experiments.branches import format_branches, run_branches
+    from faig.report.branches import write_branches_report
 
     result = run_branches(args.out, quick=args.quick, seeds=args.seeds, device=args.device,
                           progress=not args.quiet, steps=args.steps, shard=_shard(args.shard))
@@ -119,8 +120,10 @@ def _cmd_branches(args: argparse.Namespace) -> int:
         print(f"shard {args.shard}: trained {len(result['trained'])} networks into {Path(args.out) / 'runs'}; "
               f"a run without --shard makes the table")
         return 0
+    written = write_branches_report(result, args.out)
     print(format_branches(result))
-    print(f"table: {Path(args.out) / 'branches.json'}; figure: {Path(args.out) / 'figures' / 'fig1_psnr_vs_flops.png'}")
+    print(f"table: {Path(args.out) / 'branches.json'}; figure: {written['figure']}; report: {written['markdown']} "
+          f"and {written['html']}")
     return 0
 
 

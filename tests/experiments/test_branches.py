@@ -16,6 +16,7 @@ from faig.experiments.flops import complexity, match_one_branch, srresnet_comple
 from faig.models.dan import DAN, DANConfig
 from faig.models.dasr import DASR, DASRConfig
 from faig.models.registry import ArchConfig, build_model
+from faig.report.branches import write_branches_report
 from faig.training.config import TrainConfig
 
 TINY = BranchesConfig(
@@ -150,6 +151,7 @@ def test_bad_configurations_are_refused():
 def test_run_branches_writes_the_table_and_the_figure(tmp_path):
     """Eight 2-step trainings of tiny networks: about 5 s on the 2-core CPU beside two trainings."""
     result = run_branches(tmp_path / "out", config=TINY, device="cpu", progress=False)
+    write_branches_report(result, tmp_path / "out")
     saved = json.loads((tmp_path / "out" / "branches.json").read_text())
     assert saved["table"] == json.loads(json.dumps(result["table"]))
     assert [(row["method"], row["setting"]) for row in saved["table"]] == [

@@ -51,7 +51,6 @@ from faig.models.dan import DAN, NOISE_SIGMA_MAX, DANConfig, degradation_code
 from faig.models.dasr import DASR, DASRConfig
 from faig.models.interpolation import Bicubic
 from faig.models.registry import ArchConfig, build_model
-from faig.report.branches import FIGURE, psnr_vs_flops, write_branches_report
 from faig.training.config import TrainConfig
 from faig.training.trainer import optimiser_step, smoothed
 
@@ -456,8 +455,8 @@ def compare(method: str, name: str, config: BranchesConfig, target: Complexity, 
 def run_branches(out_dir: str | os.PathLike, quick: bool = False, seeds: int | None = None,
                  device: str | None = None, progress: bool = True, steps: int | None = None,
                  config: BranchesConfig | None = None, shard: tuple[int, int] | None = None) -> dict:
-    """Sec. 3's comparison: Table 1 as ``out_dir/branches.json`` and Fig. 1 (PSNR against FLOPs) as
-    ``out_dir/figures/fig1_psnr_vs_flops.png``, both in ``out_dir/report.md`` and ``report.html``.
+    """Sec. 3's comparison: Table 1 as ``out_dir/branches.json`` (plain data; Fig. 1 and the report
+    are drawn from it by :func:`faig.report.branches.write_branches_report`).
 
     Every training run's PSNR and EMA weights are kept in ``out_dir/runs/``; a rerun with the same
     configuration (any number of seeds) reuses them, so a long run can be stopped and continued,
@@ -511,9 +510,7 @@ def run_branches(out_dir: str | os.PathLike, quick: bool = False, seeds: int | N
         "table": table, "test_images": [image.name for image in test_images],
         "seconds": round(time.time() - began, 1), "device": str(torch_device), "torch": torch.__version__,
     }
-    psnr_vs_flops(table, out_dir / FIGURE)
     write_json(out_dir / "branches.json", result)
-    write_branches_report(result, out_dir)
     return result
 
 

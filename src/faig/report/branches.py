@@ -120,8 +120,10 @@ def branches_blocks(result: dict, figure: Path = FIGURE) -> list[Block]:
 
 
 def write_branches_report(result: dict, out_dir: str | os.PathLike) -> dict[str, Path]:
-    """``out_dir/report.md`` and ``report.html`` of a Table 1 run (Fig. 1 already in ``out_dir/figures``)."""
-    blocks = branches_blocks(result)[1:]
+    """Fig. 1 (``out_dir/figures/fig1_psnr_vs_flops.png``) and the report of a Table 1 run
+    (``out_dir/report.md`` and ``report.html``), from ``run_branches``' result."""
     out_dir = Path(out_dir)
-    return {"markdown": write_markdown(blocks, TITLE, out_dir / "report.md"),
+    blocks = branches_blocks(result)[1:]
+    return {"figure": psnr_vs_flops(result["table"], out_dir / FIGURE),
+            "markdown": write_markdown(blocks, TITLE, out_dir / "report.md"),
             "html": write_html(blocks, TITLE, out_dir / "report.html")}
