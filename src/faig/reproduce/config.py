@@ -122,7 +122,8 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
     Args:
         preset: ``embedded`` or ``paper``.
         archs: architectures to run (None: those the preset ships weights for, for a wider mix its
-            target; all of the preset's when it ships none, trained by the run).
+            target; when none ships that target, those shipping a pair, whose targets the run then
+            fine-tunes on the mix; all of the preset's when it ships nothing, trained by the run).
         degradations: whose filters are found (None: the paper's blur and noise); see
             :func:`check_degradations`.
         level_study: run the level study (beyond the paper; about a quarter of the compute).
@@ -145,8 +146,9 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
     """
     degradations = check_degradations(tuple(degradations or DEGRADATIONS))
     check_preset(preset)
-    if archs is None:  # the architectures whose models the preset ships (all of them, trained here, when none)
-        archs = shipped_archs(preset, mix_kinds(degradations)) or preset_archs(preset)
+    if archs is None:  # those whose models the preset ships: the wider mix's target, else the pair (its target
+        # then fine-tuned here on the mix), else all of them, trained here
+        archs = shipped_archs(preset, mix_kinds(degradations)) or shipped_archs(preset) or preset_archs(preset)
     archs = tuple(check_arch(a) for a in archs)
     config = ReproduceConfig(preset=preset, archs=archs, quick=quick, degradations=degradations,
                              level_study=level_study, **(QUICK if quick else {}))

@@ -230,6 +230,9 @@ def model_paths(preset: str, arch: str, seed: int, out_dir: Path, weights: Weigh
         except FaigError:
             path = folder / f"{weights_stem(arch, stage, kinds)}.safetensors"
         if not path.is_file():
+            if progress:
+                tqdm.write(f"faig reproduce: the {preset} preset ships no {path.stem}; training it into {folder}",
+                           file=sys.stderr)
             train_stages(preset, arch, folder, (stage,), seed=seed, device=device, progress=progress,
                          init_weights=found[0] if stage == "target" else None,
                          resume=checkpoint_path(folder, path.stem).is_file(), mix=kinds,
