@@ -259,13 +259,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     reproduce = commands.add_parser("reproduce", help="run the paper's experiments and write the report")
     reproduce.add_argument("--preset", default="embedded", help="embedded (committed weights) or paper")
-    reproduce.add_argument("--arch", help="comma-separated architectures (default: the preset's)")
+    reproduce.add_argument("--arch", help="comma-separated architectures (default: those the preset ships weights "
+                                          "for)")
     reproduce.add_argument("--out", default="faig-reproduce", help="output folder")
     reproduce.add_argument("--quick", action="store_true", help="a smoke test of every step in minutes (fewer images, "
                                                                 "steps and percentages, one seed), not the paper's protocol")
     reproduce.add_argument("--degradations", default="blur,noise",
                            help="whose filters to find, one against the rest (N-way Eq. 7 and Eq. 8): e.g. "
-                                "blur,noise,jpeg; the embedded srresnet has a target trained on that mix")
+                                "blur,noise,jpeg, which reads a target fine-tuned on that mix (<arch>_target_jpeg; "
+                                "fine-tuned here from the shipped baseline when the preset has none)")
     reproduce.add_argument("--no-level-study", action="store_true",
                            help="skip the level study (each degradation's kind at three levels; beyond the paper)")
     reproduce.add_argument("--seeds", type=int, help="number of seeds (default 3; 1 with --quick)")
