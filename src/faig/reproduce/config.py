@@ -126,7 +126,7 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
             fine-tunes on the mix; all of the preset's when it ships nothing, trained by the run).
         degradations: whose filters are found (None: the paper's blur and noise); see
             :func:`check_degradations`.
-        level_study: run the level study (beyond the paper; about a quarter of the compute).
+        level_study: run the level study (beyond the paper; about a fifth of the compute).
         quick: start from :data:`QUICK` instead of the full protocol.
         seeds, retrain_steps, retrain_seeds, prediction_seeds: overrides (None: the default's).
         folders: split -> folder of HR images (or an official layout with ``GTmod12/``) that takes
