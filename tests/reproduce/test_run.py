@@ -239,3 +239,34 @@ def test_cache_keys_written_before_n_way_runs_stay_valid_for_the_papers_degradat
     assert cache.key("masking") == f"masking-{settings_key(before)}"
     three = StepCache(tmp_path, replace(config, degradations=("blur", "noise", "jpeg")), Ledger(), "x", print)
     assert three.key("masking") != cache.key("masking")
+
+
+def test_a_stage_the_preset_lacks_is_trained_here_from_the_shipped_baseline(tmp_path, monkeypatch):
+    """The wider mix's target missing from the preset: only it is trained, from the committed
+    baseline, on the mix, into OUT/models/seed<N>/<arch>_target_jpeg.safetensors."""
+    from faig.reproduce.config import make_config
+    from faig.reproduce.run import model_paths
+
+    shipped = tmp_path / "srresnet_baseline.safetensors"
+
+    def preset_weights(preset, arch, stage, extra_kinds=()):
+        if (stage, extra_kinds) != ("baseline", ()):
+            raise FaigError("embedded weights missing")
+        return shipped
+
+    calls = []
+
+    def train_stages(preset, arch, folder, stages, **options):
+        calls.append((stages, options["init_weights"], options["mix"], options["resume"]))
+        (folder / "srresnet_target_jpeg.safetensors").parent.mkdir(parents=True, exist_ok=True)
+        (folder / "srresnet_target_jpeg.safetensors").touch()
+
+    monkeypatch.setattr("faig.reproduce.run.preset_weights", preset_weights)
+    monkeypatch.setattr("faig.reproduce.run.train_stages", train_stages)
+    config = make_config(archs=("srresnet",), degradations=("blur", "noise", "jpeg"))
+    baseline, target, trained = model_paths("embedded", "srresnet", 1, tmp_path / "out", None, None, False, config)
+    assert (baseline, target, trained) == (shipped, tmp_path / "out" / "models" / "seed1" /
+                                           "srresnet_target_jpeg.safetensors", True)
+    assert calls == [(("target",), shipped, ("jpeg",), False)]
+    assert model_paths("embedded", "srresnet", 1, tmp_path / "out", None, None, False, config)[1] == target
+    assert len(calls) == 1  # a target trained before is read, not trained again
