@@ -133,3 +133,18 @@ def test_saved_results_are_tied_to_their_network(tmp_path, tiny_pair, tiny_image
         load_attribution(tmp_path / "abs", other)
     with pytest.raises(FaigError, match=rf"blur_index.txt ranks {result.index.total:,} filters of another network"):
         read_index_file(files["blur"], other)
+
+
+def test_the_preset_path_reads_the_wider_mixs_target_for_jpeg(tmp_path, monkeypatch):
+    """`faig attribute --preset embedded --degradations blur,noise,jpeg` attributes the target
+    fine-tuned on JPEG too (<arch>_target_jpeg), not the blur-and-noise one."""
+    asked = []
+
+    def preset_weights(preset, arch, stage, extra_kinds=()):
+        asked.append((stage, extra_kinds))
+        return tmp_path / f"{stage}.safetensors"
+
+    monkeypatch.setattr(api, "preset_weights", preset_weights)
+    with pytest.raises(FaigError, match="checkpoint not found"):
+        run_attribute(tmp_path / "out", degradations="blur,noise,jpeg")
+    assert asked == [("baseline", ()), ("target", ("jpeg",))]

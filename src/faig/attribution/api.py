@@ -26,7 +26,7 @@ from faig.attribution.result import Attribution, rank
 from faig.attribution.store import save_attribution
 from faig.cache import DiskCache, cached_rows, settings_key, tensor_key
 from faig.checks import check_number
-from faig.data.degradations import variant
+from faig.data.degradations import mix_kinds, variant
 from faig.data.layout import Pair, degraded_pairs
 from faig.data.splits import NamedImage, load_images
 from faig.errors import FaigError
@@ -209,8 +209,9 @@ def run_attribute(out: str | os.PathLike, methods: str | Sequence[str] = "faig",
                   normalise: bool = True, seed: int = 0, device: str | None = None,
                   memory_mb: float | None = None, cache: bool = True,
                   progress: bool = True) -> dict[str, Attribution]:
-    """``faig attribute``: load the preset's (or the given) baseline and target, the embedded split's
-    (or ``hr_dir``'s) images, run each method and write ``out/<method>/`` (attribution.safetensors,
+    """``faig attribute``: load the preset's (or the given) baseline and target (for degradations
+    beyond blur and noise, the preset's target fine-tuned on them), the embedded split's (or
+    ``hr_dir``'s) images, run each method and write ``out/<method>/`` (attribution.safetensors,
     top1.csv, ``<degradation>_index.txt``, config.json). Under ``torchrun`` rank 0 writes."""
     chosen = names(methods)
     if not chosen:
@@ -221,8 +222,9 @@ def run_attribute(out: str | os.PathLike, methods: str | Sequence[str] = "faig",
     check_writable_dir(out)
     if (baseline is None) != (target is None):
         raise FaigError("give both --baseline and --target, or neither (to use --preset)")
-    if baseline is None:
-        baseline, target = preset_weights(preset, arch, "baseline"), preset_weights(preset, arch, "target")
+    if baseline is None:  # for a wider mix (JPEG), the target fine-tuned on it
+        baseline = preset_weights(preset, arch, "baseline")
+        target = preset_weights(preset, arch, "target", mix_kinds(names(degradations)))
     baseline_model, target_model, arch_config = load_pair(baseline, target)
     source = {"baseline": str(baseline), "target": str(target), "arch": arch_config.to_dict(),
               "images_from": str(hr_dir) if hr_dir is not None else f"embedded:{split}"}

@@ -102,12 +102,17 @@ class DegradationSampler:
             >>> DegradationSampler(blur_prob=0.5, noise_prob=0.5, jpeg_prob=0.5).extra_kinds
             ('jpeg',)
         """
-        return ("jpeg",) if self.jpeg_prob > 0 else ()
+        return tuple(kind for kind in MIX_KINDS if getattr(self, f"{kind}_prob") > 0)
 
 
 VARIANTS: tuple[str, ...] = ("clean", "blur", "noise", "blur+noise")  # the paper's four (Sec. 5)
 KINDS: tuple[str, ...] = ("blur", "noise", "jpeg")
 DEFAULT_JPEG_QUALITY = 30  # Real-ESRGAN's lowest training quality
+
+
+# Kinds a target's blind mix can add to the paper's blur and noise, each drawn with its probability
+# (0.5) at its default level (JPEG quality 30, Real-ESRGAN's lowest): issue 12's wider mix.
+MIX_KINDS: tuple[str, ...] = ("jpeg",)
 
 
 def variant_parts(name: str) -> dict[str, float | None]:
@@ -137,6 +142,17 @@ def variant_parts(name: str) -> dict[str, float | None]:
                             "optional level, joined by + (e.g. blur, blur1, noise0.05, jpeg50, blur+noise)")
         parts[kind] = value
     return parts
+
+
+def mix_kinds(degradations: tuple[str, ...]) -> tuple[str, ...]:
+    """The kinds of :data:`MIX_KINDS` that ``degradations`` name: what a target must have been
+    fine-tuned on, beyond the paper's blind mix, to restore them.
+
+    Example:
+        >>> mix_kinds(("blur", "noise", "jpeg50")), mix_kinds(("blur1", "noise"))
+        (('jpeg',), ())
+    """
+    return tuple(kind for kind in MIX_KINDS if any(kind in variant_parts(name) for name in degradations))
 
 
 def variant(name: str, scale: int = 2, blur_sigma: float = 2.0, noise_sigma: float = 0.1,

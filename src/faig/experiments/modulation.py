@@ -20,6 +20,7 @@ from torch import nn
 from faig.attribution.api import attribute
 from faig.attribution.filters import FilterIndex, State, interpolate, read_index_file
 from faig.cache import DiskCache, file_key, settings_key
+from faig.data.degradations import MIX_KINDS, mix_kinds
 from faig.data.images import read_image, write_image
 from faig.data.layout import Pair
 from faig.data.splits import load_images
@@ -32,7 +33,6 @@ from faig.metrics import psnr
 from faig.models.checkpoints import load_pair
 from faig.models.registry import preset_weights
 from faig.names import DEGRADATIONS
-from faig.training.config import MIX_KINDS, mix_kinds
 
 PAPER_LAMBDAS: tuple[float, ...] = tuple(round(0.1 * step, 1) for step in range(16))  # 0, 0.1, ..., 1.5
 QUADRATURE = "gausslegendre"  # the rule ``faig modulate`` finds its filters with

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from faig.data.degradations import variant, variant_parts
+from faig.data.degradations import mix_kinds, variant, variant_parts
 from faig.data.splits import SPLITS
 from faig.errors import FaigError
 from faig.experiments.masking import PAPER_PERCENTS
@@ -16,7 +16,6 @@ from faig.experiments.modulation import PAPER_LAMBDAS
 from faig.experiments.retrain import RetrainConfig
 from faig.models.registry import check_arch, check_preset, preset_archs, shipped_archs
 from faig.names import DEGRADATIONS
-from faig.training.config import mix_kinds
 
 
 ALL_IMAGES = 0  # an image count of 0 takes the whole split

@@ -12,7 +12,7 @@ from pathlib import Path
 from dataclasses import asdict, dataclass, field
 
 from faig.checks import check_number
-from faig.data.degradations import DegradationSampler, variant_parts
+from faig.data.degradations import MIX_KINDS, DegradationSampler
 from faig.errors import FaigError
 from faig.models.registry import ArchConfig, check_preset, preset_arch
 
@@ -151,22 +151,6 @@ def load_config(path: str | os.PathLike) -> TrainConfig:
         raise FaigError(f"{path} is not a faig training configuration: it has no {error.args[0]!r} entry") from None
     except (ValueError, TypeError, AttributeError):
         raise FaigError(f"{path} is not a faig training configuration: unknown or malformed entries") from None
-
-
-# Kinds a target's blind mix can add to the paper's blur and noise, each drawn with its probability
-# (0.5) at its default level (JPEG quality 30, Real-ESRGAN's lowest): issue 12's wider mix.
-MIX_KINDS: tuple[str, ...] = ("jpeg",)
-
-
-def mix_kinds(degradations: tuple[str, ...]) -> tuple[str, ...]:
-    """The kinds of :data:`MIX_KINDS` that ``degradations`` name: what a target must have been
-    fine-tuned on, beyond the paper's blind mix, to restore them.
-
-    Example:
-        >>> mix_kinds(("blur", "noise", "jpeg50")), mix_kinds(("blur1", "noise"))
-        (('jpeg',), ())
-    """
-    return tuple(kind for kind in MIX_KINDS if any(kind in variant_parts(name) for name in degradations))
 
 
 def preset_config(preset: str, arch: str, stage: str, scale: int = 2, seed: int = 0,
