@@ -131,8 +131,8 @@ class ArchResults:
         return getattr(self, f"{PREDICTION_MODES[mode]}_confusion")
 
     def ablation_drop(self, variant: str, on: str) -> Stat:
-        """Masking drop of the 1% deblurring filters found ``with_elimination`` or
-        ``without_elimination`` (Fig. 5) on ``on``-degraded inputs."""
+        """Masking drop of the first degradation's 1% filters (the paper's deblurring ones) found
+        ``with_elimination`` or ``without_elimination`` (Fig. 5) on ``on``-degraded inputs."""
         return self.ablation[variant][input_kind(on)]
 
 
