@@ -145,7 +145,9 @@ def prediction_overlaps(overlaps: dict[str, dict[str, list[float]]], thresholds:
         for k, (variant, scores) in enumerate(by_variant.items()):
             axis.scatter(k + generator.uniform(-0.15, 0.15, len(scores)), scores, s=10, alpha=0.7)
         axis.axhline(thresholds[degradation], color="black", linestyle="--", label=f"T = {thresholds[degradation]:.3f}")
-        axis.set_xticks(range(len(by_variant)), list(by_variant))
+        many = len(by_variant) > 4  # N > 2 degradations: 2^N variants, their names slanted to stay apart
+        axis.set_xticks(range(len(by_variant)), list(by_variant), rotation=35 if many else 0,
+                        ha="right" if many else "center")
         axis.set_xlabel("test input variant")
         axis.set_ylabel(f"OS(x, {degradation}) (fraction of the input's filters)")
         axis.set_title(f"overlap with the {function_label(degradation)} filters")
