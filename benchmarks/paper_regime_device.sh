@@ -34,8 +34,9 @@ for name in $CANDIDATES; do
   folder=benchmarks/paper_regime/$name
   # A finished stage's checkpoint is not needed any more: leave it out, to stay under 16 MB a file.
   files=$(cd "$folder" && for stage in baseline target; do
-    ls ./*_"$stage".config.json ./*_"$stage".json ./*_"$stage".safetensors 2> /dev/null
-    ls ./*_"$stage".safetensors > /dev/null 2>&1 || ls checkpoints/*_"$stage".pt 2> /dev/null
+    # <arch>_<stage> and, for a wider mix's target, <arch>_target_<kinds>
+    ls ./*_"$stage"*.json ./*_"$stage"*.safetensors 2> /dev/null
+    ls ./*_"$stage"*.safetensors > /dev/null 2>&1 || ls checkpoints/*_"$stage"*.pt 2> /dev/null
   done)
   [ -n "$files" ] && tar czf "$OUT/$name.tgz" -C "$folder" $files
   tail -n 3 "$OUT/$name.log"
