@@ -68,7 +68,7 @@ def _cmd_attribute(args: argparse.Namespace) -> int:
                             degradations=args.degradations, quadrature=args.quadrature, steps=args.steps,
                             elimination=False if args.no_elimination else None, normalise=not args.abs_plain,
                             seed=args.seed, device=args.device, memory_mb=args.memory_mb,
-                            cache=not args.no_cache, progress=not args.quiet)
+                            cache=not args.no_cache, progress=not args.quiet, groups=args.group or ())
     for method, result in results.items():
         print(f"{method}: {', '.join(result.rankings)} rankings of {result.index.total} filters -> "
               f"{Path(args.out) / method}")
@@ -254,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     attribute.add_argument("--seed", type=int, default=0, help="noise seed of the inputs (and of random)")
     attribute.add_argument("--memory-mb", type=float, help="memory budget for batching the path steps (> 0)")
     attribute.add_argument("--no-cache", action="store_true", help="do not keep per-image results for resuming")
+    attribute.add_argument("--group", help="also rank larger units, comma-separated: output_channel (a layer's "
+                                           "output channels), head (an attention network's heads): units_<group>.csv")
     attribute.add_argument("--out", required=True, help="output folder: OUT/<method>/...")
     attribute.set_defaults(run=_cmd_attribute)
 

@@ -82,6 +82,24 @@ def test_run_attribute_writes_every_method(checkpoints):
     assert metadata["steps"] == 2 and len(metadata["baseline_hash"]) == 16 and "completeness_gap" in metadata
 
 
+def test_run_attribute_ranks_output_channels_and_refuses_heads_on_a_cnn(checkpoints):
+    """`faig attribute --group output_channel` also ranks whole channels, each the sum of its filters'
+    scores; `--group head` needs attention modules, which a CNN lacks (refused before any work)."""
+    options = dict(baseline=checkpoints / "baseline.safetensors", target=checkpoints / "target.safetensors",
+                   hr_dir=checkpoints / "hr", steps=2, progress=False)
+    result = run_attribute(checkpoints / "out", "faig", groups="output_channel", **options)["faig"]
+    rows = list(csv.DictReader((checkpoints / "out" / "faig" / "units_output_channel.csv").open()))
+    first = next(row for row in rows if row["degradation"] == "noise" and row["rank"] == "1")
+    layer, channel = first["unit"].removesuffix("]").split("[out ")
+    offset = next(entry.offset for entry in result.index.layers if entry.module == layer)
+    width = int(first["filters"])
+    channel_scores = result.scores["noise"][offset + int(channel) * width:offset + (int(channel) + 1) * width]
+    assert float(first["score"]) == pytest.approx(float(channel_scores.sum()), rel=1e-6)
+    with pytest.raises(FaigError, match="grouping by head needs attention modules"):
+        run_attribute(checkpoints / "out2", "faig", groups="head", **options)
+    assert not (checkpoints / "out2" / "faig").exists()
+
+
 def test_mismatched_networks_are_refused_naming_the_tensor(tiny_pair, tiny_images):
     narrower = build_model(ArchConfig("srresnet", 2, width=4, depth=2))
     with pytest.raises(FaigError, match="conv_first.weight"):

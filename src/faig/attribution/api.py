@@ -20,6 +20,8 @@ from faig.attribution.baselines import abs_scores, random_ranking, ranking_score
 from faig.attribution.discriminative import discriminative_scores, set_scores
 from faig.attribution.faig import (Networks, PathAttribution, equal_size_groups, faig_paths,
                                    lanes_per_call, networks)
+from faig.attribution.filters import FilterIndex
+from faig.attribution.groups import attention_heads, filter_groups
 from faig.attribution.ig import ig_paths
 from faig.attribution.quadrature import check_rule
 from faig.attribution.result import Attribution, rank
@@ -207,12 +209,14 @@ def run_attribute(out: str | os.PathLike, methods: str | Sequence[str] = "faig",
                   split: str = "discover", degradations: str | Sequence[str] = DEGRADATIONS,
                   quadrature: str = "gausslegendre", steps: int | None = None, elimination: bool | None = None,
                   normalise: bool = True, seed: int = 0, device: str | None = None,
-                  memory_mb: float | None = None, cache: bool = True,
-                  progress: bool = True) -> dict[str, Attribution]:
+                  memory_mb: float | None = None, cache: bool = True, progress: bool = True,
+                  groups: str | Sequence[str] = ()) -> dict[str, Attribution]:
     """``faig attribute``: load the preset's (or the given) baseline and target (for degradations
     beyond blur and noise, the preset's target fine-tuned on them), the embedded split's (or
     ``hr_dir``'s) images, run each method and write ``out/<method>/`` (attribution.safetensors,
-    top1.csv, ``<degradation>_index.txt``, config.json). Under ``torchrun`` rank 0 writes."""
+    top1.csv, ``<degradation>_index.txt``, config.json, and per grouping named in ``groups``,
+    ``output_channel`` or ``head``, its units ranked in ``units_<grouping>.csv``). Under ``torchrun``
+    rank 0 writes."""
     chosen = names(methods)
     if not chosen:
         raise FaigError(f"no attribution method named; choose from {', '.join(METHODS)}")
@@ -226,6 +230,8 @@ def run_attribute(out: str | os.PathLike, methods: str | Sequence[str] = "faig",
         baseline = preset_weights(preset, arch, "baseline")
         target = preset_weights(preset, arch, "target", mix_kinds(names(degradations)))
     baseline_model, target_model, arch_config = load_pair(baseline, target)
+    index = FilterIndex.from_module(target_model)
+    groupings = {by: filter_groups(index, by, attention_heads(target_model)) for by in names(groups)}
     source = {"baseline": str(baseline), "target": str(target), "arch": arch_config.to_dict(),
               "images_from": str(hr_dir) if hr_dir is not None else f"embedded:{split}"}
     needs_images = any(method in IMAGE_METHODS for method in chosen)
@@ -240,7 +246,7 @@ def run_attribute(out: str | os.PathLike, methods: str | Sequence[str] = "faig",
                                seed, arch_config.scale, hr_dir, memory_mb)
             results[method] = replace(result, metadata={**result.metadata, **source})
             if context.rank == 0:
-                save_attribution(results[method], folder)
+                save_attribution(results[method], folder, groupings)
         if context.world_size > 1:
             dist.barrier()
         return results

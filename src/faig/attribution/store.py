@@ -16,6 +16,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file
 
 from faig.attribution.filters import FilterIndex, write_index_file
+from faig.attribution.groups import Grouping, group_scores
 from faig.attribution.result import Attribution
 from faig.errors import FaigError
 from faig.files import write_json, write_tensors, write_text
@@ -39,8 +40,35 @@ def top_csv(result: Attribution, percent: float = TOP_PERCENT) -> str:
     return buffer.getvalue()
 
 
-def save_attribution(result: Attribution, directory: str | os.PathLike) -> dict[str, Path]:
-    """Write the result, its top-1 % CSV, the official index files and its config into ``directory``."""
+def units_csv(result: Attribution, grouping: Grouping) -> str:
+    """Every unit of ``grouping`` (output channels or attention heads) ranked per degradation by its
+    score, the sum of its filters' scores: degradation, rank, unit, filters, score.
+
+    Example:
+        >>> from faig.attribution.groups import filter_groups
+        >>> from faig.models.registry import ArchConfig, build_model
+        >>> index = FilterIndex.from_module(build_model(ArchConfig("srresnet", 2, width=4, depth=1)))
+        >>> scores = {"blur": torch.arange(index.total, dtype=torch.float32)}
+        >>> result = Attribution(index, scores, {"blur": scores["blur"].argsort(descending=True)})
+        >>> units_csv(result, filter_groups(index)).splitlines()[1]
+        'blur,1,conv_last[out 2],4,534'
+    """
+    sizes = torch.bincount(grouping.ids, minlength=len(grouping.labels))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["degradation", "rank", "unit", "filters", "score"])
+    for degradation in result.degradations:
+        units = group_scores(result.scores[degradation], grouping)
+        for position, unit in enumerate(units.argsort(descending=True, stable=True).tolist(), start=1):
+            writer.writerow([degradation, position, grouping.labels[unit], int(sizes[unit]),
+                             f"{float(units[unit]):.9g}"])
+    return buffer.getvalue()
+
+
+def save_attribution(result: Attribution, directory: str | os.PathLike,
+                     groupings: dict[str, Grouping] | None = None) -> dict[str, Path]:
+    """Write the result, its top-1 % CSV, the official index files and its config into ``directory``,
+    and for each named grouping (``output_channel``, ``head``) its units ranked, ``units_<name>.csv``."""
     directory = Path(directory)
     tensors = {}
     for degradation in result.degradations:
@@ -58,6 +86,9 @@ def save_attribution(result: Attribution, directory: str | os.PathLike) -> dict[
     for degradation in result.degradations:
         files[degradation] = directory / f"{degradation}_index.txt"
         write_index_file(files[degradation], result.rankings[degradation], result.index)
+    for name, grouping in (groupings or {}).items():
+        files[f"units_{name}"] = directory / f"units_{name}.csv"
+        write_text(files[f"units_{name}"], units_csv(result, grouping))
     return files
 
 
