@@ -227,6 +227,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
         check_same_structure(model.state_dict(), initial, ("network", str(init_weights)))
         model.load_state_dict(initial)
     model.to(torch_device)
+    if torch_device.type == "cpu":  # oneDNN's convolutions train 15-25% faster on NHWC memory (2-core CPU)
+        model.to(memory_format=torch.channels_last)
     run = RunState(model, copy.deepcopy(model).eval(),
                    torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas),
                    torch.Generator().manual_seed(config.seed))
