@@ -386,9 +386,9 @@ def levels_section(results: Results, figures: dict[str, dict[str, Path]]) -> lis
         "Degradation levels (beyond the paper)",
         "The paper studies one blur (σ = 2) and one noise (σ = 0.1). Here each degradation's kind is attributed at "
         "three levels (blur σ 1, 2, 3; noise σ 0.05, 0.1, 0.2; JPEG quality 10, 30, 50) on the discover split, "
-        "each level's discriminative set found by Eq. 7 against the run's other degradations; the target was "
-        "fine-tuned at the middle level only. Do the levels share their filters, and does a level's set serve "
-        "its own level or the whole kind?",
+        "each level's discriminative set found by Eq. 7 against the run's other degradations (the embedded "
+        "targets were fine-tuned at the middle levels only). Do the levels share their filters, and does a "
+        "level's set serve its own level or the whole kind?",
         [*(Paragraph(level_sentence(arch, d, study)) for arch in studied
            for d, study in results.arch(arch).levels.items()),
          *(block for arch in studied for block in
