@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from faig.attribution.filters import FilterIndex
-from faig.attribution.groups import filter_groups
+from faig.attribution.groups import filter_groups, group_scores
 
 
 def layer_shares(index: FilterIndex, selection: torch.Tensor) -> dict[str, float]:
@@ -47,6 +47,5 @@ def head_shares(index: FilterIndex, selection: torch.Tensor, heads: dict[str, tu
     if not heads or not total:
         return {}
     grouping = filter_groups(index, "head", heads)
-    counts = torch.zeros(len(grouping.labels), dtype=torch.float64).index_add_(0, grouping.ids,
-                                                                                selection.double())
+    counts = group_scores(selection.double(), grouping)  # a unit's count: the sum of its filters' 0/1
     return {label: float(count) / total for label, count in zip(grouping.labels, counts) if "[head " in label}
