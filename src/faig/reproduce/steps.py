@@ -28,13 +28,13 @@ from faig.attribution.api import attribute
 from faig.attribution.faig import faig_scores
 from faig.attribution.filters import FilterIndex
 from faig.attribution.groups import attention_heads
-from faig.data.degradations import variant, variant_parts
+from faig.data.degradations import variant
 from faig.data.layout import Pair, degraded_pairs
 from faig.data.splits import NamedImage, load_images
 from faig.evaluate import score_variants
 from faig.experiments.ablation import ablation_drops, without_elimination_ranking
 from faig.experiments.common import outputs, runner
-from faig.experiments.levels import LEVELS, level_names, level_study
+from faig.experiments.levels import level_names, level_study
 from faig.experiments.masking import MAIN_PERCENT, masked_outputs, masking_drops
 from faig.experiments.modulation import modulated_outputs, modulation_curve
 from faig.experiments.prediction import evaluate_prediction, label_combinations, own_filters, reference_free_pairs
@@ -213,23 +213,26 @@ def step_modulation(setup: Setup, rankings: Rankings) -> dict:
 
 
 def step_levels(setup: Setup, rankings: Rankings) -> dict:
-    """The level study (:mod:`faig.experiments.levels`) for each degradation whose kind has levels:
-    Eq. 6 on the ``discover`` split at every level, each level's Eq. 7 set against the run's other
-    degradations (their per-image scores come from the attribution step)."""
+    """The level study (:mod:`faig.experiments.levels`) of each degradation's kind: Eq. 6 on the
+    ``discover`` split at every level, each level's Eq. 7 set against the run's other degradations.
+    A level that is a run degradation itself (``blur2`` for ``blur``) reuses its per-image scores
+    from the attribution step: the same inputs, so the same scores."""
     config = setup.config
-    studied = [d for d in setup.degradations if next(iter(variant_parts(d))) in LEVELS]
-    levels = list(dict.fromkeys(level for d in studied for level in level_names(d)))
-    if not levels:
-        return {}
     images = setup.images("discover", config.discover_images)
-    per_image = dict(attribute("faig", setup.baseline, setup.target, images, levels, config.quadrature, config.steps,
+    per_image = {d: rankings[f"per_image/{d}"] for d in setup.degradations}
+    levels = [level for d in setup.degradations for level in level_names(d)]
+    for level in levels:
+        same = next((d for d in setup.degradations if variant(d, setup.scale) == variant(level, setup.scale)), None)
+        if same is not None:
+            per_image[level] = per_image[same]
+    fresh = [level for level in levels if level not in per_image]
+    per_image.update(attribute("faig", setup.baseline, setup.target, images, fresh, config.quadrature, config.steps,
                                setup.device, setup.work_dir / "attribution", setup.progress, seed=setup.seed,
                                scale=setup.scale, label=f"{setup.label}: FAIG attribution on the levels").per_image)
-    per_image.update({d: rankings[f"per_image/{d}"] for d in setup.degradations})
     inputs = {level: [pair.lr for pair in setup.pairs(images, level)] for level in levels}
     return {d: level_study(setup.baseline, setup.target, per_image, inputs, d,
                            tuple(o for o in setup.degradations if o != d), setup.seed)
-            for d in progress_over(setup, "level study", studied, lambda d: d)}
+            for d in progress_over(setup, "level study", list(setup.degradations), lambda d: d)}
 
 
 def variant_pairs(setup: Setup, split: str, count: int) -> tuple[list[Pair], list[str]]:
