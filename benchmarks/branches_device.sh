@@ -4,8 +4,9 @@
 #   run(command="bash benchmarks/branches_device.sh 480 8", carry=[".whl", "runs/branches/full"], timeout_s=560)
 #
 # Runs SHARDS `faig branches --shard i/SHARDS` processes at once on the one GPU for at most SECONDS
-# (a training cut short is lost; finished ones are kept in runs/, the shards' logs in logs/), then, when every training is
-# there, the unsharded run that writes the table and Fig. 1. Packs $OUT/branches.tgz to unpack into
+# (a training cut short by the limit's SIGTERM is checkpointed in runs/checkpoints/ and continued by the next call;
+# finished ones are kept in runs/, the shards' logs in logs/), then, when every training is there, the unsharded run
+# that writes the table and Fig. 1. Packs $OUT/branches.tgz to unpack into
 # runs/branches/full here; a later call that carries that folder trains only what is missing.
 set -u
 SECONDS_LIMIT=${1:?usage: branches_device.sh SECONDS SHARDS}

@@ -1,4 +1,6 @@
 import json
+import os
+import signal
 from dataclasses import replace
 
 import pytest
@@ -18,6 +20,7 @@ from faig.models.dasr import DASR, DASRConfig
 from faig.models.registry import ArchConfig, build_model
 from faig.report.branches import write_branches_report
 from faig.training.config import TrainConfig
+from faig.training.trainer import TrainingInterrupted
 
 TINY = BranchesConfig(
     steps=2, batch_size=2, gt_size=24, seeds=1, input_size=16, test_stride=19, tests_per_image=1,
@@ -130,13 +133,66 @@ def test_dasr_trains_its_encoder_alone_during_the_warm_up():
     net = DASR(TINY.dasr)
     restorer_before = net.conv_first.weight.clone()
     encoder_before = next(net.encoder.parameters()).clone()
-    objective = dasr_objective(TwoBranchLosses(encoder_warmup=1.0), 2, torch.Generator().manual_seed(0))
+    objective = dasr_objective(TwoBranchLosses(encoder_warmup=1.0), 2, seed=0)
     ema, _ = train_network(net, objective, config, images(), torch.device("cpu"))
     assert torch.equal(net.conv_first.weight, restorer_before)
     assert not torch.equal(next(net.encoder.parameters()), encoder_before)
     bn = [m for m in net.encoder.modules() if isinstance(m, nn.BatchNorm2d)][0]
     ema_bn = [m for m in ema.encoder.modules() if isinstance(m, nn.BatchNorm2d)][0]
     assert torch.equal(bn.running_mean, ema_bn.running_mean) and int(bn.num_batches_tracked) == 2
+
+
+def _dasr_training(checkpoint, tag):
+    """A 4-step DASR training (encoder alone for the first step), from the same initial weights."""
+    config = TrainConfig(arch=ArchConfig("srresnet", 2, width=4, depth=1), steps=4, batch_size=2, gt_size=24,
+                         degradations=DegradationSampler(2, 1.0, (1.0, 2.0)), val_every=0, checkpoint_every=4)
+    torch.manual_seed(0)
+    return train_network(DASR(TINY.dasr), dasr_objective(TwoBranchLosses(encoder_warmup=0.25), 4, seed=0), config,
+                         images(), torch.device("cpu"), checkpoint=checkpoint, tag=tag)
+
+
+def test_an_interrupted_training_continues_bit_identically_from_its_checkpoint(tmp_path, monkeypatch):
+    """SIGTERM (a lent GPU's time limit, the end of a session) saves the run; the same call continues
+    it to the weights of an uninterrupted run (DASR: its queue, momentum encoder and key patches too)."""
+    import faig.experiments.branches as branches
+
+    straight, _ = _dasr_training(None, {"run": 1})
+    calls, real_batch = [], branches.labelled_batch
+
+    def batch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real_batch(*args, **kwargs)
+
+    monkeypatch.setattr(branches, "labelled_batch", batch)
+    checkpoint = tmp_path / "checkpoints" / "dasr_blur_two_branch_seed0.pt"
+    with pytest.raises(TrainingInterrupted, match="SIGTERM at step 3 of 4.*the same command continues it"):
+        _dasr_training(checkpoint, {"run": 1})
+    monkeypatch.undo()
+    assert checkpoint.is_file() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    resumed, run = _dasr_training(checkpoint, {"run": 1})
+    assert [(s["first_step"], s["last_step"]) for s in run["segments"]] == [(0, 3), (3, 4)]
+    assert straight.state_dict().keys() == resumed.state_dict().keys()
+    for key, value in straight.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[key]), key
+
+
+def test_a_checkpoint_of_another_run_is_not_resumed(tmp_path, monkeypatch):
+    import faig.experiments.branches as branches
+
+    checkpoint, real_batch = tmp_path / "run.pt", branches.labelled_batch
+
+    def batch(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real_batch(*args, **kwargs)
+
+    monkeypatch.setattr(branches, "labelled_batch", batch)
+    with pytest.raises(TrainingInterrupted):
+        _dasr_training(checkpoint, {"lr": 1e-3})
+    monkeypatch.undo()
+    _, run = _dasr_training(checkpoint, {"lr": 5e-4})
+    assert [(s["first_step"], s["last_step"]) for s in run["segments"]] == [(0, 4)]
 
 
 def test_bad_configurations_are_refused():
@@ -167,6 +223,7 @@ def test_run_branches_writes_the_table_and_the_figure(tmp_path):
     assert png.startswith(b"\x89PNG")
     assert "dasr  blur+noise" in format_branches(saved)
     assert len(list((tmp_path / "out" / "runs").glob("*_seed0.pt"))) == 8
+    assert not list((tmp_path / "out" / "runs").glob("checkpoints/*"))
     report = (tmp_path / "out" / "report.md").read_text()
     assert "| DASR | blur+noise |" in report and "![Fig. 1: PSNR against FLOPs" in report
     assert (tmp_path / "out" / "report.html").is_file()

@@ -52,7 +52,7 @@ from faig.models.dasr import DASR, DASRConfig
 from faig.models.interpolation import Bicubic
 from faig.models.registry import ArchConfig, build_model
 from faig.training.config import TrainConfig
-from faig.training.trainer import optimiser_step, smoothed
+from faig.training.trainer import RunState, optimiser_step, run_steps, smoothed
 
 METHODS: tuple[str, ...] = ("dan", "dasr")
 SETTINGS: tuple[str, ...] = ("blur", "blur+noise")
@@ -65,6 +65,12 @@ PAPER_TABLE1: dict[tuple[str, str], dict[str, tuple[float, float]]] = {
     ("dasr", "blur"): {"two_branch": (27.518, 0.034), "one_branch": (27.573, 0.010)},
     ("dasr", "blur+noise"): {"two_branch": (25.116, 0.012), "one_branch": (25.143, 0.013)},
 }
+
+# A Table 1 training in progress is saved this often (and on SIGINT/SIGTERM): a lent GPU's call lasts
+# at most 10 minutes, and a CPU run goes on across sessions.
+CHECKPOINT_MINUTES = 2.0
+# DASR's key patches at step t of seed n are drawn from a generator seeded KEY_SEED_STRIDE * n + t.
+KEY_SEED_STRIDE = 1_000_003
 
 GAUSSIAN8_RANGES = {2: (0.8, 1.6), 3: (1.35, 2.4), 4: (1.8, 3.2)}
 TEST_NOISE = (5 / 255, 15 / 255, 25 / 255)
@@ -215,15 +221,17 @@ def key_patches(lr: torch.Tensor, fraction: float, generator: torch.Generator) -
     return torch.cat([augment(random_crop(lr[i:i + 1], side, generator), generator) for i in range(len(lr))])
 
 
-def dasr_objective(losses: TwoBranchLosses, steps: int, generator: torch.Generator) -> Objective:
+def dasr_objective(losses: TwoBranchLosses, steps: int, seed: int) -> Objective:
     """DASR's loss: ``contrastive_weight`` times MoCo's InfoNCE (query: the LR patch, key: another
     patch of it) plus, after the encoder's warm-up, L1 of the SR image restored under the query's
-    representation. ``generator`` draws the key patches (not the data's, so batches stay shared)."""
+    representation. The key patches are drawn by a generator seeded from ``seed`` and the step (not
+    the data's, so batches stay shared; and no state, so a resumed run draws the same keys)."""
     warmup = int(steps * losses.encoder_warmup)
 
     def objective(model: nn.Module, lr: torch.Tensor, gt: torch.Tensor, degradations: list[Degradation],
                   step: int) -> torch.Tensor:
         representation, projection = model.encode(lr)
+        generator = torch.Generator().manual_seed(KEY_SEED_STRIDE * seed + step)
         loss = losses.contrastive_weight * model.contrastive_loss(
             projection, key_patches(lr, losses.key_fraction, generator))
         if step >= warmup:
@@ -250,42 +258,68 @@ def copy_buffers(target: nn.Module, source: nn.Module) -> None:
 
 
 def train_network(model: nn.Module, objective: Objective, config: TrainConfig, images: list[NamedImage],
-                  device: torch.device, progress: bool = False, label: str = "") -> tuple[nn.Module, dict]:
+                  device: torch.device, progress: bool = False, label: str = "", checkpoint: Path | None = None,
+                  tag: dict | None = None, checkpoint_minutes: float = CHECKPOINT_MINUTES) -> tuple[nn.Module, dict]:
     """Train one network of a comparison: ``config.steps`` Adam steps (betas, cosine learning rate
     and EMA as ``faig.training.trainer``; buffers are copied into the EMA) on batches drawn by
     ``torch.Generator().manual_seed(config.seed)``, so every network trained under the same config
     sees the same batches.
+
+    With ``checkpoint``, the run is interruption-proof as ``faig train`` is (``run_steps``): it is
+    saved there every ``checkpoint_minutes`` and on SIGINT/SIGTERM, continued bit-identically from
+    it when it holds this run (same ``config`` and ``tag``); a checkpoint of another run is ignored
+    and replaced. The caller removes it once the finished run's result is kept.
 
     Args:
         model: the network (moved to ``device``; its frozen parameters are not optimised).
         objective: the loss of one step.
         config: steps, learning rate, batch, patch size, degradation mix and seed.
         images: the training images.
+        checkpoint: where the unfinished run is kept (None: nowhere).
+        tag: what else the run depends on (the networks' and losses' settings).
 
     Returns:
-        (the EMA copy in eval mode, {"train_seconds", "seconds_per_step", "final_loss"}).
+        (the EMA copy in eval mode, {"train_seconds", "seconds_per_step", "final_loss", "segments"}).
+
+    Raises:
+        TrainingInterrupted: SIGINT or SIGTERM arrived (the checkpoint is saved).
 
     Example:
         >>> config = TrainConfig(ArchConfig("srresnet", 2, width=4, depth=1), steps=2, batch_size=2, gt_size=24)
         >>> ema, run = train_network(build_model(config.arch), l1_objective, config,
         ...                          [NamedImage("x", torch.rand(1, 3, 32, 32))], torch.device("cpu"))
         >>> ema.training, sorted(run)
-        (False, ['final_loss', 'seconds_per_step', 'train_seconds'])
+        (False, ['final_loss', 'seconds_per_step', 'segments', 'train_seconds'])
     """
     model.to(device).train()
-    ema = copy.deepcopy(model).eval()
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr, betas=config.betas)
-    generator = torch.Generator().manual_seed(config.seed)
-    running = None
-    began = time.time()
-    for step in tqdm(range(config.steps), disable=not progress, desc=label, dynamic_ncols=True, mininterval=2.0):
-        lr, gt, degradations = labelled_batch(images, config, generator, device)
-        value = optimiser_step(model, ema, optimizer, config, step, objective(model, lr, gt, degradations, step))
-        copy_buffers(ema, model)
-        running = smoothed(running, value)
-    seconds = time.time() - began
-    return ema, {"train_seconds": round(seconds, 2), "seconds_per_step": round(seconds / config.steps, 4),
-                 "final_loss": round(running, 6)}
+    run = RunState(model, copy.deepcopy(model).eval(),
+                   torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr,
+                                    betas=config.betas),
+                   torch.Generator().manual_seed(config.seed), tag=tag)
+    if checkpoint is not None and checkpoint.is_file():
+        try:
+            run.restore(checkpoint, config)
+        except FaigError:  # another run's (or a damaged) checkpoint: this run starts afresh and replaces it
+            tqdm.write(f"{label}: {checkpoint} holds another run; starting from step 0")
+    start = run.step
+    run.segments.append({"device": str(device), "first_step": start, "last_step": start, "seconds": 0.0})
+
+    def one_step() -> None:
+        lr, gt, degradations = labelled_batch(images, config, run.generator, device)
+        value = optimiser_step(model, run.ema, run.optimizer, config, run.step,
+                               objective(model, lr, gt, degradations, run.step))
+        copy_buffers(run.ema, model)
+        run.running_loss = smoothed(run.running_loss, value)
+        run.step += 1
+        bar.update(1)
+
+    with tqdm(total=config.steps, initial=start, disable=not progress, desc=label, dynamic_ncols=True,
+              mininterval=2.0) as bar:
+        seconds = run_steps(run, config, one_step, checkpoint, checkpoint_minutes,
+                            "the same command continues it")
+    return run.ema, {"train_seconds": round(sum(s["seconds"] for s in run.segments), 2),
+                     "seconds_per_step": round(seconds / max(config.steps - start, 1), 4),
+                     "final_loss": round(run.running_loss, 6), "segments": run.segments}
 
 
 @dataclass(frozen=True)
@@ -357,7 +391,7 @@ def _restorer_width(method: str, config: BranchesConfig) -> int:
 def _objective_for(method: str, config: BranchesConfig, seed: int) -> Objective:
     if method == "dan":
         return dan_objective(config.losses)
-    return dasr_objective(config.losses, config.steps, torch.Generator().manual_seed(10_000 + seed))
+    return dasr_objective(config.losses, config.steps, seed)
 
 
 def budgets(config: BranchesConfig) -> dict[str, tuple[Complexity, Match]]:
@@ -404,11 +438,12 @@ def _train_and_score(kind: str, method: str, chosen: Setting, config: BranchesCo
         model, objective = build_model(match.arch), l1_objective
     label = f"{NETWORK_NAMES[method if kind == 'two_branch' else kind]} {method} {chosen.name} seed {seed}"
     ema, run = train_network(model, objective, config.train_config(match.arch, chosen.train, seed),
-                             train_images, device, progress, label)
+                             train_images, device, progress, label, checkpoint_file(cache), key)
     result = {"key": key, "psnr": score_pairs(ema, pairs, config.scale, with_ssim=False)["psnr"], "run": run}
     with atomic_path(cache.with_suffix(".pt")) as tmp:
         torch.save({k: v.cpu() for k, v in ema.state_dict().items()}, tmp)
     write_json(cache, result)
+    checkpoint_file(cache).unlink(missing_ok=True)
     return result
 
 
@@ -418,6 +453,11 @@ KINDS = ("two_branch", "one_branch")
 def run_file(runs_dir: Path, method: str, name: str, kind: str, seed: int) -> Path:
     """Where one training's result is kept: ``<method>_<setting>_<kind>_seed<n>.json`` (and ``.pt``)."""
     return runs_dir / f"{method}_{name.replace('+', '_')}_{kind}_seed{seed}.json"
+
+
+def checkpoint_file(run: Path) -> Path:
+    """Where the unfinished training of ``run`` (a :func:`run_file`) is kept: ``checkpoints/`` beside it."""
+    return run.parent / "checkpoints" / f"{run.stem}.pt"
 
 
 def trainings(config: BranchesConfig) -> list[tuple[str, str, str, int]]:
@@ -459,8 +499,9 @@ def run_branches(out_dir: str | os.PathLike, quick: bool = False, seeds: int | N
     are drawn from it by :func:`faig.report.branches.write_branches_report`).
 
     Every training run's PSNR and EMA weights are kept in ``out_dir/runs/``; a rerun with the same
-    configuration (any number of seeds) reuses them, so a long run can be stopped and continued,
-    across sessions, one training at a time.
+    configuration (any number of seeds) reuses them, and a training in progress is checkpointed in
+    ``out_dir/runs/checkpoints/`` (every :data:`CHECKPOINT_MINUTES` and on SIGINT/SIGTERM), so a long
+    run can be stopped anywhere and continued, across sessions or machines, by the same call.
 
     Args:
         out_dir: where the files go.

@@ -15,10 +15,10 @@ import os
 import signal
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -118,6 +118,7 @@ class RunState:
     running_loss: float | None = None
     history: list[dict] = field(default_factory=list)
     segments: list[dict] = field(default_factory=list)  # one per invocation: device, steps, seconds
+    tag: dict | None = None  # what else the run depends on (a Table 1 run's networks and losses)
 
     def save(self, path: Path, config: TrainConfig) -> None:
         state = {"step": self.step, "model": self.model.state_dict(), "ema": self.ema.state_dict(),
@@ -125,7 +126,7 @@ class RunState:
                  "running_loss": torch.tensor(float("nan") if self.running_loss is None else self.running_loss,
                                               dtype=torch.float64),
                  "history": json.dumps(self.history), "segments": json.dumps(self.segments),
-                 "config": config.to_json()}
+                 "config": config.to_json(), "tag": json.dumps(self.tag)}
         with atomic_path(path) as tmp:
             torch.save(state, tmp)
 
@@ -134,7 +135,7 @@ class RunState:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception:  # torch raises many types for damaged files
             raise FaigError(f"cannot resume from {path}: not a faig training checkpoint, or a damaged one") from None
-        if _saved_config(state.get("config")) != config:
+        if _saved_config(state.get("config")) != config or json.loads(state.get("tag", "null")) != self.tag:
             raise FaigError(f"cannot resume from {path}: it was made with a different configuration")
         self.model.load_state_dict(state["model"])
         self.ema.load_state_dict(state["ema"])
@@ -238,35 +239,21 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
     run.segments.append({"device": str(torch_device), "torch": torch.__version__, "threads": torch.get_num_threads(),
                          "first_step": start, "last_step": start, "seconds": 0.0})
 
-    began = last_save = time.time()
-    bar = tqdm(total=config.steps, initial=start, disable=not progress, dynamic_ncols=True, mininterval=2.0,
-               desc=f"{config.arch.arch} {config.stage}")
-    with stop_requests() as requests:
-        while run.step < config.steps:
-            _train_step(run, config, images, torch_device, gradient_mask)
-            bar.update(1)
-            bar.set_postfix(loss=f"{run.running_loss:.4f}", lr=f"{learning_rate(config, run.step - 1):.1e}")
-            if config.val_every and (run.step % config.val_every == 0 or run.step == config.steps):
-                run.history.append({"step": run.step, "loss": round(run.running_loss, 6),
-                                    "val_psnr": validate(run.ema, val_images, config),
-                                    "train_psnr": validate(run.ema, probe_images, config)})
-                entry = run.history[-1]
-                bar.write(f"step {run.step}: loss {run.running_loss:.4f}; validation PSNR {scores(entry['val_psnr'])}; "
-                          f"training crops {scores(entry['train_psnr'])}")
-            if run.step == config.steps:
-                break
-            timed = time.time() - last_save >= 60 * checkpoint_minutes
-            if requests or timed or run.step % config.checkpoint_every == 0:
-                run.segments[-1].update(last_step=run.step, seconds=round(time.time() - began, 1))
-                run.save(checkpoint, config)
-                last_save = time.time()
-            if requests:
-                bar.close()
-                raise TrainingInterrupted(f"{requests[0]} at step {run.step} of {config.steps}: checkpoint saved to "
-                                          f"{checkpoint}; continue with --resume")
-    bar.close()
-    seconds = time.time() - began
-    run.segments[-1].update(last_step=run.step, seconds=round(seconds, 1))
+    def one_step() -> None:
+        _train_step(run, config, images, torch_device, gradient_mask)
+        bar.update(1)
+        bar.set_postfix(loss=f"{run.running_loss:.4f}", lr=f"{learning_rate(config, run.step - 1):.1e}")
+        if config.val_every and (run.step % config.val_every == 0 or run.step == config.steps):
+            run.history.append({"step": run.step, "loss": round(run.running_loss, 6),
+                                "val_psnr": validate(run.ema, val_images, config),
+                                "train_psnr": validate(run.ema, probe_images, config)})
+            entry = run.history[-1]
+            bar.write(f"step {run.step}: loss {run.running_loss:.4f}; validation PSNR {scores(entry['val_psnr'])}; "
+                      f"training crops {scores(entry['train_psnr'])}")
+
+    with tqdm(total=config.steps, initial=start, disable=not progress, dynamic_ncols=True, mininterval=2.0,
+              desc=f"{config.arch.arch} {config.stage}") as bar:
+        seconds = run_steps(run, config, one_step, checkpoint, checkpoint_minutes)
 
     metrics = {"history": run.history, "final_val_psnr": run.history[-1]["val_psnr"] if run.history else {},
                "train_seconds": round(sum(segment["seconds"] for segment in run.segments), 1),
@@ -277,6 +264,40 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
                  {"train_config": config.to_dict(), "metrics": metrics})
     write_json(out_dir / f"{name}.json", {"config": config.to_dict(), "metrics": metrics})
     return metrics
+
+
+def run_steps(run: RunState, config: TrainConfig, one_step: Callable[[], None], checkpoint: Path | None,
+              checkpoint_minutes: float = CHECKPOINT_MINUTES, to_continue: str = "continue with --resume") -> float:
+    """Make a run's remaining steps with ``one_step`` (which advances ``run.step``), interruption-proof:
+    between steps the checkpoint is saved every ``config.checkpoint_every`` steps, every
+    ``checkpoint_minutes`` of wall time and on SIGINT/SIGTERM, after which the run stops. The last step
+    is not checkpointed: the caller writes the finished result. Every faig training loop runs on it;
+    with ``checkpoint`` None nothing is saved and signals act as usual. ``to_continue`` ends the
+    interruption's message (how the user continues).
+
+    Returns:
+        The seconds this invocation took (also recorded in ``run.segments[-1]``).
+
+    Raises:
+        TrainingInterrupted: SIGINT or SIGTERM arrived (the checkpoint is saved).
+    """
+    began = last_save = time.time()
+    with stop_requests() if checkpoint is not None else nullcontext([]) as requests:
+        while run.step < config.steps:
+            one_step()
+            if run.step == config.steps or checkpoint is None:
+                continue
+            timed = time.time() - last_save >= 60 * checkpoint_minutes
+            if requests or timed or run.step % config.checkpoint_every == 0:
+                run.segments[-1].update(last_step=run.step, seconds=round(time.time() - began, 1))
+                run.save(checkpoint, config)
+                last_save = time.time()
+            if requests:
+                raise TrainingInterrupted(f"{requests[0]} at step {run.step} of {config.steps}: checkpoint saved to "
+                                          f"{checkpoint}; {to_continue}")
+    seconds = time.time() - began
+    run.segments[-1].update(last_step=run.step, seconds=round(seconds, 1))
+    return seconds
 
 
 def _train_step(run: RunState, config: TrainConfig, images: list[NamedImage], device: torch.device,
