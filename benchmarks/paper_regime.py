@@ -69,6 +69,9 @@ CANDIDATES: dict[str, tuple[str, tuple[int, float], tuple[int, float]]] = {
     # Issue 12: an attention network in srresnet_r1's regime, and a target for the wider mix.
     "swinir_r1": ("swinir", (25_000, 2e-4), (30_000, 1e-4)),
     "srresnet_jpeg_r1": ("srresnet", (25_000, 2e-4), (30_000, 1e-4)),
+    # Written down at srresnet_jpeg_r1's step 23,000 (its learning rate already 13% of its peak; noise
+    # still gaining 0.6 dB over the last fifth; no finding of it looked at): should r1 fail the plateau
+    # test at 30,000 steps, srresnet_jpeg_r2 is the same mix and rate over twice the steps (60,000).
 }
 # Targets fine-tuned on more than the paper's blind mix: extra DegradationSampler fields.
 TARGET_MIX: dict[str, dict] = {"srresnet_jpeg_r1": {"jpeg_prob": 0.5, "jpeg_qualities": (30,)}}
