@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from faig.data.degradations import Degradation, DegradationSampler
+from faig.data.degradations import DegradationSampler
 from faig.data.patches import training_batch
 from faig.data.splits import NamedImage
 from faig.errors import FaigError

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from faig.experiments.common import mean_std, outputs, runner, state_of
+from faig.attribution.filters import state_of
+from faig.experiments.common import mean_std, outputs, runner
 
 
 def test_batched_outputs_equal_one_at_a_time_and_keep_the_order(pair_models):

@@ -1,8 +1,8 @@
 import torch
 
-from faig.attribution.filters import FilterIndex
-from faig.experiments.common import outputs, runner, state_of
-from faig.experiments.masking import masked_outputs, masked_state, masking_drops, percent_key
+from faig.attribution.filters import FilterIndex, masked_state, state_of
+from faig.experiments.common import outputs, runner
+from faig.experiments.masking import masked_outputs, masking_drops, percent_key
 
 
 def ranking_for(model: torch.nn.Module) -> torch.Tensor:

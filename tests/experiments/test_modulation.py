@@ -2,13 +2,12 @@ import pytest
 import torch
 
 import faig.experiments.modulation as modulation
-from faig.attribution.filters import FilterIndex, write_index_file
+from faig.attribution.filters import FilterIndex, modulated_state, state_of, write_index_file
 from faig.data.images import read_image, write_image
 from faig.data.splits import NamedImage
 from faig.errors import FaigError
-from faig.experiments.common import outputs, runner, state_of
-from faig.experiments.modulation import (PAPER_LAMBDAS, modulate_image, modulated_outputs, modulated_state,
-                                         modulation_curve)
+from faig.experiments.common import outputs, runner
+from faig.experiments.modulation import PAPER_LAMBDAS, modulate_image, modulated_outputs, modulation_curve
 from faig.models.checkpoints import save_weights
 from faig.models.registry import ArchConfig, build_model
 

@@ -1,9 +1,8 @@
 import pytest
 import torch
 
-from faig.attribution.filters import FilterIndex
+from faig.attribution.filters import FilterIndex, state_of
 from faig.errors import FaigError
-from faig.experiments.common import state_of
 from faig.experiments.retrain import RetrainConfig, gradient_mask, retrain, task_config
 from faig.models.checkpoints import save_weights
 from faig.models.registry import build_model

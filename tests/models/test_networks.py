@@ -42,7 +42,7 @@ def test_srresnet_keys_are_basicsr_msrresnet():
 def test_srcnn_style_feature_indices_match_the_official_checkpoints(scale, convs):
     state = build_model(paper("srcnn_style", scale)).state_dict()
     assert [int(k.split(".")[1]) for k in state if k.endswith("weight")] == convs
-    up = state[f"features.12.weight"]
+    up = state["features.12.weight"]
     assert up.shape[0] == 128 * (9 if scale == 3 else 4)
 
 

@@ -196,6 +196,25 @@ def interpolate(start: State, end: State, index: FilterIndex, filter_weight: tor
     return blended
 
 
+def state_of(model: nn.Module) -> State:
+    """A detached CPU copy of a network's weights."""
+    return {key: value.detach().cpu().clone() for key, value in model.state_dict().items()}
+
+
+def masked_state(target: State, baseline: State, index: FilterIndex, selection: torch.Tensor) -> State:
+    """Sec. 5.2.1's masking: the target with the selected filters (0/1 per filter) taken from the
+    baseline, every other tensor the target's."""
+    return interpolate(target, baseline, index, selection, 0.0)
+
+
+def modulated_state(baseline: State, target: State, index: FilterIndex, selection: torch.Tensor,
+                    strength: float) -> State:
+    """θ_λ = θ̄ + λ(θ − θ̄): the selected filters (0/1 per filter) at ``strength`` λ between baseline
+    and target, every other tensor the target's."""
+    weights = torch.where(selection.bool(), torch.tensor(float(strength)), torch.tensor(1.0))
+    return interpolate(baseline, target, index, weights, 1.0)
+
+
 def index_sidecar(path: str | os.PathLike) -> Path:
     """The JSON file beside an index file that ties it to its network: ``<degradation>_index.json``."""
     return Path(path).with_suffix(".json")

@@ -32,14 +32,11 @@ from torch import nn
 from faig.attribution.baselines import abs_scores, random_ranking, ranking_scores
 from faig.attribution.discriminative import discriminative_scores, set_scores
 from faig.attribution.faig import Networks, faig_paths, lanes_per_call, networks
-from faig.attribution.filters import FilterIndex
+from faig.attribution.filters import FilterIndex, masked_state, modulated_state, state_of
 from faig.attribution.ig import ig_paths
 from faig.attribution.quadrature import check_rule
 from faig.checks import check_images
 from faig.errors import FaigError
-from faig.experiments.common import state_of
-from faig.experiments.masking import masked_state
-from faig.experiments.modulation import modulated_state
 
 
 def _check_pairs(lr: torch.Tensor, other: torch.Tensor, other_name: str) -> None:

@@ -14,11 +14,6 @@ from faig.devices import model_device
 from faig.errors import FaigError
 
 
-def state_of(model: nn.Module) -> State:
-    """A detached CPU copy of a network's weights."""
-    return {key: value.detach().cpu().clone() for key, value in model.state_dict().items()}
-
-
 def runner(model: nn.Module) -> nn.Module:
     """A private eval-mode copy of ``model`` whose weights experiments may overwrite."""
     return copy.deepcopy(model).eval()

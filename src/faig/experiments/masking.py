@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from faig.attribution.filters import FilterIndex, State, interpolate
-from faig.experiments.common import outputs, runner, state_of
+from faig.attribution.filters import FilterIndex, masked_state, state_of
+from faig.experiments.common import outputs, runner
 from faig.experiments.metrics import gradient_mse
 
 PAPER_PERCENTS: tuple[float, ...] = (0.5, 1, 2, 3, 5, 10, 20, 30, 50, 70, 100)
@@ -22,11 +22,6 @@ MSE_SCALE = 1e3  # Table 2's unit is 1e-3
 def percent_key(percent: float) -> str:
     """A percentage as results.json spells it: ``"0.5"``, ``"1"``, ``"100"``."""
     return f"{percent:g}"
-
-
-def masked_state(target: State, baseline: State, index: FilterIndex, selection: torch.Tensor) -> State:
-    """The target with the selected filters (0/1 per filter) taken from the baseline."""
-    return interpolate(target, baseline, index, selection, 0.0)
 
 
 def drops(references: list[torch.Tensor], masked: list[torch.Tensor], channel: str = "luma") -> list[float]:

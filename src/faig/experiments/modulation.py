@@ -18,14 +18,14 @@ import torch
 from torch import nn
 
 from faig.attribution.api import attribute
-from faig.attribution.filters import FilterIndex, State, interpolate, read_index_file
+from faig.attribution.filters import FilterIndex, modulated_state, read_index_file, state_of
 from faig.cache import DiskCache, file_key, settings_key
 from faig.data.degradations import MIX_KINDS, mix_kinds
 from faig.data.images import read_image, write_image
 from faig.data.layout import Pair
 from faig.data.splits import load_images
 from faig.errors import FaigError
-from faig.experiments.common import outputs, runner, state_of
+from faig.experiments.common import outputs, runner
 from faig.experiments.masking import MAIN_PERCENT
 from faig.experiments.metrics import gradient_energy
 from faig.files import check_writable_file
@@ -36,14 +36,6 @@ from faig.names import DEGRADATIONS
 
 PAPER_LAMBDAS: tuple[float, ...] = tuple(round(0.1 * step, 1) for step in range(16))  # 0, 0.1, ..., 1.5
 QUADRATURE = "gausslegendre"  # the rule ``faig modulate`` finds its filters with
-
-
-def modulated_state(baseline: State, target: State, index: FilterIndex, selection: torch.Tensor,
-                    strength: float) -> State:
-    """θ_λ: the selected filters (0/1 per filter) at ``strength`` λ between baseline and target, every
-    other tensor the target's."""
-    weights = torch.where(selection.bool(), torch.tensor(float(strength)), torch.tensor(1.0))
-    return interpolate(baseline, target, index, weights, 1.0)
 
 
 def modulated_outputs(baseline: nn.Module, target: nn.Module, selection: torch.Tensor, lrs: list[torch.Tensor],
