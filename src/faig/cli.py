@@ -309,7 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=_cmd_export)
     branches = commands.add_parser("branches", help="Sec. 3, Table 1 and Fig. 1: two-branch blind-SR networks "
                                                     "(DAN-, DASR-style) against one-branch SRResNets of equal FLOPs")
-    branches.add_argument("--out", default="faig-branches", help="output folder (branches.json, figures/, runs/)")
+    branches.add_argument("--out", default="faig-branches",
+                          help="output folder (branches.json, figures/, runs/); the same command continues an "
+                               "interrupted run, a training in progress from runs/checkpoints/")
     branches.add_argument("--quick", action="store_true", help="a smoke test: 20 steps, one seed, 7 test images")
     branches.add_argument("--seeds", type=int, help="training seeds per network (default 3; 1 with --quick)")
     branches.add_argument("--steps", type=int, help="training steps of every network")
