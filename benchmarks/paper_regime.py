@@ -41,7 +41,7 @@ from pathlib import Path
 
 import torch
 
-from faig.data.degradations import DegradationSampler
+from faig.data.degradations import VARIANTS, DegradationSampler
 from faig.files import write_json
 from faig.models.registry import ArchConfig
 from faig.training.config import TrainConfig
@@ -230,9 +230,11 @@ def candidate_table(curves_report: dict, quick: dict[str, Path], out_json: Path,
         stems = {stage: default_name(config) for stage, config in candidate_configs(name).items()}
         paths = [HERE / name / f"{stem}.safetensors" for stem in stems.values()]
         if all(path.is_file() for path in paths):
-            models = evaluate_models(model_paths=[str(p) for p in paths], split="test")["models"]
+            variants = VARIANTS + (("jpeg",) if name in TARGET_MIX else ())
+            models = evaluate_models(model_paths=[str(p) for p in paths], split="test", variants=variants)["models"]
             row["test_psnr"] = {stage: {v: round(s["psnr"], 2) for v, s in models[stem].items()}
                                 for stage, stem in stems.items()}
+            row["test_colour_psnr"] = {stage: colour_psnr(path) for stage, path in zip(stems, paths)}
         if name in quick:
             findings = [f for f in json.loads(quick[name].read_text())["findings"] if f["arch"] == arch]
             row["quick_findings"] = {"holding": sum(f["holds"] for f in findings), "total": len(findings),
@@ -243,26 +245,55 @@ def candidate_table(curves_report: dict, quick: dict[str, Path], out_json: Path,
     return table
 
 
+def colour_psnr(weights: Path, scale: int = 2) -> dict[str, float]:
+    """Mean test-split PSNR of a network's outputs for clean inputs on luma and on chroma (BT.601
+    YCbCr of the 8-bit images, ``scale`` border pixels cropped): a restorer that learned to drop
+    colour (as grey training photos let it) loses far more on Cb and Cr than on Y."""
+    from skimage.color import rgb2ycbcr
+    from skimage.metrics import peak_signal_noise_ratio
+
+    from faig.data.degradations import variant
+    from faig.data.images import tensor_to_uint8
+    from faig.data.layout import degraded_pairs
+    from faig.data.splits import load_images
+    from faig.evaluate import super_resolve
+    from faig.models.checkpoints import load_model
+
+    model = load_model(weights)[0]
+    scores: dict[str, list[float]] = {"Y": [], "Cb": [], "Cr": []}
+    border = (slice(scale, -scale), slice(scale, -scale))
+    for pair in degraded_pairs(load_images("test", scale=scale), variant("clean", scale), 0):
+        output, reference = (rgb2ycbcr(tensor_to_uint8(image)[border]) for image in (super_resolve(model, pair.lr),
+                                                                                      pair.hr))
+        for channel, name in enumerate(scores):
+            scores[name].append(peak_signal_noise_ratio(reference[..., channel], output[..., channel], data_range=255))
+    return {name: round(float(sum(values) / len(values)), 2) for name, values in scores.items()}
+
+
 def candidate_markdown(table: dict) -> str:
     lines = ["# Paper-regime candidates (issue 10)", "",
              "Chosen by the rule in benchmarks/paper_regime.py (plateaued stages, then the best mean target "
              "validation PSNR); test PSNRs and findings are logged, never chosen by.", "",
              "| candidate | baseline steps @ lr | target steps @ lr | plateau gains (dB) | eligible | "
-             "test PSNR target − baseline (clean / blur / noise) | quick findings holding |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+             "test PSNR target − baseline (clean / blur / noise, and JPEG for a wider mix) | "
+             "clean test luma / chroma (Y / Cb) target − baseline | quick findings holding |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     eligible = {True: "yes", False: "no", None: "not yet"}
     for name, row in table.items():
         baseline, target = row["stages"]["baseline"], row["stages"]["target"]
         gains = "; ".join(f"{stage} " + ", ".join(f"{v} {g:+.3f}" for v, g in entry["plateau_gain_db"].items()
                                                    if g is not None) for stage, entry in row["stages"].items())
         test = row.get("test_psnr")
-        delta = (" / ".join(f"{test['target'][v] - test['baseline'][v]:+.2f}" for v in ("clean", "blur", "noise"))
-                 if test else "n/a")
+        shown = ("clean", "blur", "noise") + (("jpeg",) if test and "jpeg" in test["target"] else ())
+        delta = " / ".join(f"{test['target'][v] - test['baseline'][v]:+.2f}" for v in shown) if test else "n/a"
+        colour = row.get("test_colour_psnr")
+        colour_delta = (" / ".join(f"{colour['target'][c] - colour['baseline'][c]:+.2f}" for c in ("Y", "Cb"))
+                        if colour else "n/a")
         quick = row.get("quick_findings")
         holding = f"{quick['holding']} of {quick['total']}" if quick else "n/a"
         lines.append(f"| {name} | {baseline['steps']:,} @ {baseline['lr']:g} ({baseline['state']}) | "
                      f"{target['steps']:,} @ {target['lr']:g} ({target['state']}) | {gains} | "
-                     f"{eligible[row['eligible']]} | {delta} | {holding} |")
+                     f"{eligible[row['eligible']]} | {delta} | {colour_delta} | {holding} |")
     return "\n".join(lines) + "\n"
 
 
