@@ -74,10 +74,10 @@ CANDIDATES: dict[str, tuple[str, tuple[int, float], tuple[int, float]]] = {
     # Defined at srresnet_jpeg_r1's step 25,000, before r1 ended and with no finding of it looked at.
     # r1's learning rate was already down to 13% of its peak with noise still gaining 0.6 dB over the
     # last fifth (so twice the steps), and on the test split r1 lost 5.6 dB on clean inputs, most of
-    # it colour: chroma (Cb) 29.8 dB against the baseline's 41.2, luma 28.3 against 31.1 (mean-MSE
-    # PSNRs); srresnet_r1's target, without JPEG, keeps chroma (40.2). Five of the nine training photos
-    # are grey, which lets a restorer learn to drop colour; srcnn_style's remedy (random channel order
-    # and gains on the target's patches, below) is r2's other change.
+    # it colour (the candidate table's clean luma / chroma columns for the finished r1: Y -3.9 dB,
+    # Cb -7.8 dB against the baseline; srresnet_r1's target, without JPEG: -1.0 / -1.2). Five of the
+    # nine training photos are grey, which lets a restorer learn to drop colour; srcnn_style's remedy
+    # (random channel order and gains on the target's patches, below) is r2's other change.
     "srresnet_jpeg_r2": ("srresnet", (25_000, 2e-4), (60_000, 1e-4)),
 }
 # Targets fine-tuned on more than the paper's blind mix: extra DegradationSampler fields.
@@ -176,8 +176,8 @@ def curves(json_path: Path, figure_path: Path) -> dict:
 
     report: dict = {"selection_rule": __doc__.split("The selection rule")[1].strip(), "candidates": {}}
     stages = [(name, stage) for name in CANDIDATES for stage in ("baseline", "target")]
-    figure, axes = plt.subplots(1, len(stages), figsize=(4.2 * len(stages), 3.6), squeeze=False)
-    for axis, (name, stage) in zip(axes[0], stages):
+    figure, axes = plt.subplots(len(CANDIDATES), 2, figsize=(2 * 5.0, 3.4 * len(CANDIDATES)), squeeze=False)
+    for axis, (name, stage) in zip(axes.flat, stages):  # a row per candidate: its baseline, its target
         config = candidate_configs(name)[stage]
         owner = SHARED_BASELINE.get(name, name) if stage == "baseline" else name  # a shared baseline is its owner's
         history, state = stage_history(HERE / owner, default_name(config))
