@@ -80,7 +80,8 @@ def test_train_stages_refuses_bad_checkpoint_minutes_before_any_work(tmp_path, m
 
 def test_a_wider_mix_adds_jpeg_to_the_targets_blind_mix_and_names_its_weights():
     """Issue 12's wider mix: `faig train --mix jpeg` fine-tunes on blur, noise and JPEG (quality 30),
-    each with probability 0.5, and writes <arch>_target_jpeg; the baseline is the paper's."""
+    each with probability 0.5, and writes <arch>_target_jpeg; the baseline is the paper's. On srresnet
+    it also trains twice as long with random channel order and gains (candidate srresnet_jpeg_r2)."""
     from faig.training.config import preset_config
     from faig.training.trainer import default_name
 
@@ -89,6 +90,9 @@ def test_a_wider_mix_adds_jpeg_to_the_targets_blind_mix_and_names_its_weights():
     assert (sampler.blur_prob, sampler.noise_prob, sampler.jpeg_prob, sampler.jpeg_qualities) == (0.5, 0.5, 0.5, (30,))
     assert default_name(target) == "srresnet_target_jpeg"
     assert default_name(preset_config("embedded", "srresnet", "target")) == "srresnet_target"
+    plain = preset_config("embedded", "srresnet", "target").to_dict()
+    assert {key for key, value in target.to_dict().items() if plain[key] != value} == {
+        "degradations", "steps", "channel_shuffle", "channel_gain"}  # candidate srresnet_jpeg_r2's changes
     assert preset_config("embedded", "srresnet", "baseline", mix=("jpeg",)) == preset_config("embedded", "srresnet",
                                                                                              "baseline")
     with pytest.raises(FaigError, match="--mix adds jpeg to the blind mix of blur and noise, not 'haze'"):
