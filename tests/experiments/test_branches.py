@@ -166,11 +166,11 @@ def test_an_interrupted_training_continues_bit_identically_from_its_checkpoint(t
         return real_batch(*args, **kwargs)
 
     monkeypatch.setattr(branches, "labelled_batch", batch)
-    checkpoint = tmp_path / "checkpoints" / "dasr_blur_two_branch_seed0.pt"
+    checkpoint, handler = tmp_path / "checkpoints" / "dasr_blur_two_branch_seed0.pt", signal.getsignal(signal.SIGTERM)
     with pytest.raises(TrainingInterrupted, match="SIGTERM at step 3 of 4.*the same command continues it"):
         _dasr_training(checkpoint, {"run": 1})
     monkeypatch.undo()
-    assert checkpoint.is_file() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert checkpoint.is_file() and signal.getsignal(signal.SIGTERM) is handler
     resumed, run = _dasr_training(checkpoint, {"run": 1})
     assert [(s["first_step"], s["last_step"]) for s in run["segments"]] == [(0, 3), (3, 4)]
     assert straight.state_dict().keys() == resumed.state_dict().keys()
