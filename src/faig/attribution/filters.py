@@ -203,14 +203,28 @@ def state_of(model: nn.Module) -> State:
 
 def masked_state(target: State, baseline: State, index: FilterIndex, selection: torch.Tensor) -> State:
     """Sec. 5.2.1's masking: the target with the selected filters (0/1 per filter) taken from the
-    baseline, every other tensor the target's."""
+    baseline, every other tensor the target's.
+
+    Example:
+        >>> index = FilterIndex.from_module(nn.Conv2d(1, 2, 3, bias=False))
+        >>> target, baseline = {"weight": torch.ones(2, 1, 3, 3)}, {"weight": torch.zeros(2, 1, 3, 3)}
+        >>> masked_state(target, baseline, index, torch.tensor([1.0, 0.0]))["weight"][:, 0, 0, 0]
+        tensor([0., 1.])
+    """
     return interpolate(target, baseline, index, selection, 0.0)
 
 
 def modulated_state(baseline: State, target: State, index: FilterIndex, selection: torch.Tensor,
                     strength: float) -> State:
     """θ_λ = θ̄ + λ(θ − θ̄): the selected filters (0/1 per filter) at ``strength`` λ between baseline
-    and target, every other tensor the target's."""
+    and target, every other tensor the target's.
+
+    Example:
+        >>> index = FilterIndex.from_module(nn.Conv2d(1, 2, 3, bias=False))
+        >>> baseline, target = {"weight": torch.zeros(2, 1, 3, 3)}, {"weight": torch.ones(2, 1, 3, 3)}
+        >>> modulated_state(baseline, target, index, torch.tensor([1.0, 0.0]), 1.5)["weight"][:, 0, 0, 0]
+        tensor([1.5000, 1.0000])
+    """
     weights = torch.where(selection.bool(), torch.tensor(float(strength)), torch.tensor(1.0))
     return interpolate(baseline, target, index, weights, 1.0)
 

@@ -280,6 +280,17 @@ def run_steps(run: RunState, config: TrainConfig, one_step: Callable[[], None], 
 
     Raises:
         TrainingInterrupted: SIGINT or SIGTERM arrived (the checkpoint is saved).
+
+    Example:
+        >>> from faig.models.registry import ArchConfig
+        >>> model = nn.Linear(1, 1)
+        >>> run = RunState(model, copy.deepcopy(model), torch.optim.Adam(model.parameters()), torch.Generator(),
+        ...                segments=[{"first_step": 0}])
+        >>> def one_step() -> None:
+        ...     run.step += 1
+        >>> seconds = run_steps(run, TrainConfig(ArchConfig("srresnet", 2), steps=3, val_every=0), one_step, None)
+        >>> run.step, run.segments[-1]["last_step"]
+        (3, 3)
     """
     began = last_save = time.time()
     with stop_requests() if checkpoint is not None else nullcontext([]) as requests:
