@@ -6,8 +6,11 @@
 # Runs SHARDS `faig branches --shard i/SHARDS` processes at once on the one GPU for at most SECONDS
 # (a training cut short by the limit's SIGTERM is checkpointed in runs/checkpoints/ and continued by the next call;
 # finished ones are kept in runs/, the shards' logs in logs/), then, when every training is there, the unsharded run
-# that writes the table and Fig. 1. Packs $OUT/branches.tgz to unpack into
-# runs/branches/full here; a later call that carries that folder trains only what is missing.
+# that writes the table and Fig. 1. Packs the folder as $OUT/branches.tgz.part0, part1, ... (15 MiB
+# each: the device tool returns files of at most 16 MiB; each training's weights and the checkpoints of
+# those in progress can reach ~50 MB together) to unpack here with
+#   cat branches.tgz.part* | tar xz -C runs/branches/full
+# a later call that carries that folder trains only what is missing and continues what is unfinished.
 set -u
 SECONDS_LIMIT=${1:?usage: branches_device.sh SECONDS SHARDS}
 SHARDS=${2:?usage: branches_device.sh SECONDS SHARDS}
@@ -27,5 +30,6 @@ echo "$found of $expected trainings kept"
 if [ "$found" -ge "$expected" ]; then
   faig branches --device "$DEVICE" --quiet --out "$FOLDER" | tee "$OUT/table.txt"
 fi
-tar czf "$OUT/branches.tgz" -C "$FOLDER" .
+tar czf /tmp/branches.tgz -C "$FOLDER" .
+split -b 15M -d -a 1 /tmp/branches.tgz "$OUT/branches.tgz.part"
 tail -n 2 "$FOLDER"/logs/shard*.log

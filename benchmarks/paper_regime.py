@@ -128,6 +128,9 @@ def train_candidate(name: str, device: str | None) -> None:
         print(" ".join(command), flush=True)
         if subprocess.run(command).returncode != 0:
             sys.exit(1)
+        # The finished stage's weights and record replace its checkpoint: drop it, so the files committed
+        # (and sent to a lent GPU with the working tree, 64 MiB at most) stay small.
+        (folder / "checkpoints" / f"{stem}.pt").unlink(missing_ok=True)
 
 
 def share_baseline(source: str, name: str) -> None:
