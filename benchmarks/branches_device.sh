@@ -9,7 +9,7 @@
 # that writes the table and Fig. 1. Packs the folder as $OUT/branches.tgz.part0, part1, ... (15 MiB
 # each: the device tool returns files of at most 16 MiB; each training's weights and the checkpoints of
 # those in progress can reach ~50 MB together) to unpack here with
-#   cat branches.tgz.part* | tar xz -C runs/branches/full
+#   mkdir -p runs/branches/full && cat branches.tgz.part* | tar xz -C runs/branches/full
 # a later call that carries that folder trains only what is missing and continues what is unfinished.
 set -u
 SECONDS_LIMIT=${1:?usage: branches_device.sh SECONDS SHARDS}
@@ -20,7 +20,7 @@ mkdir -p "$OUT" "$FOLDER/logs"
 . benchmarks/device_env.sh
 DEVICE=$(python3 -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
 for i in $(seq 0 $((SHARDS - 1))); do
-  OMP_NUM_THREADS=2 timeout -s TERM "$SECONDS_LIMIT" faig branches --device "$DEVICE" --quiet --out "$FOLDER" \
+  OMP_NUM_THREADS=2 timeout -k 30 -s TERM "$SECONDS_LIMIT" faig branches --device "$DEVICE" --quiet --out "$FOLDER" \
     --shard "$i/$SHARDS" > "$FOLDER/logs/shard$i.log" 2>&1 &
 done
 wait

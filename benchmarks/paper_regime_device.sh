@@ -25,7 +25,7 @@ print("torch", torch.__version__, "skimage", skimage.__version__, "cuda", torch.
 EOF
 DEVICE=$(python3 -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")
 for name in $CANDIDATES; do
-  OMP_NUM_THREADS=4 timeout -s TERM "$SECONDS_LIMIT" python3 benchmarks/paper_regime.py train "$name" --device "$DEVICE" \
+  OMP_NUM_THREADS=4 timeout -k 30 -s TERM "$SECONDS_LIMIT" python3 benchmarks/paper_regime.py train "$name" --device "$DEVICE" \
     > "$OUT/$name.log" 2>&1 &
 done
 wait

@@ -132,6 +132,21 @@ def test_a_signal_saves_a_checkpoint_and_resume_is_exact(hr_folder, tmp_path, mo
     assert resumed["train_seconds"] == pytest.approx(sum(s["seconds"] for s in resumed["segments"]), abs=0.11)
 
 
+def test_a_signal_in_the_last_step_is_not_lost(hr_folder, tmp_path, monkeypatch):
+    """SIGTERM during the last step still stops the run (a caller with more work, such as the next
+    Table 1 training, must not go on); resuming its checkpoint writes the finished weights at once."""
+    config = replace(TINY, checkpoint_every=1000)
+    train(config, tmp_path / "straight", hr_dir=hr_folder, progress=False)
+    _killing_batches(monkeypatch, 6, signal.SIGTERM)
+    with pytest.raises(TrainingInterrupted, match="SIGTERM at step 6 of 6"):
+        train(config, tmp_path / "resumed", hr_dir=hr_folder, progress=False)
+    monkeypatch.undo()
+    resumed = train(config, tmp_path / "resumed", hr_dir=hr_folder, progress=False, resume=True)
+    assert [(s["first_step"], s["last_step"]) for s in resumed["segments"]] == [(0, 6), (6, 6)]
+    _assert_same_weights(tmp_path / "straight" / "srresnet_baseline.safetensors",
+                         tmp_path / "resumed" / "srresnet_baseline.safetensors")
+
+
 KILLED_RUN = """
 import os, signal, sys
 import faig.training.trainer as trainer

@@ -6,7 +6,7 @@ the same FLOPs and parameters, in each method's blur and blur+noise settings, an
 branch as good (Table 1: e.g. DAN blur 26.168 against 26.182 dB). Here the two-branch networks are
 the scaled-down DAN-style and DASR-style networks of ``faig.models.dan`` and ``faig.models.dasr``,
 the one-branch network is faig's SRResNet matched within 5% of FLOPs (``faig.experiments.flops``),
-and every network of a comparison is trained by the one loop below on the same batches (one seeded
+and every network of a comparison is trained by ``train_network`` on the same batches (one seeded
 generator), degradations, steps and schedule (Adam, cosine learning rate, EMA of the weights, as
 ``faig.training.trainer``); the two-branch networks add their own losses (DAN: L1 on the
 degradation code; DASR: MoCo's contrastive loss, the encoder trained alone for the first sixth of
@@ -300,7 +300,8 @@ def train_network(model: nn.Module, objective: Objective, config: TrainConfig, i
         try:
             run.restore(checkpoint, config)
         except FaigError:  # another run's (or a damaged) checkpoint: this run starts afresh and replaces it
-            tqdm.write(f"{label}: {checkpoint} holds another run; starting from step 0")
+            if progress:
+                tqdm.write(f"{label}: {checkpoint} holds another run or is damaged; starting from step 0")
     start = run.step
     run.segments.append({"device": str(device), "first_step": start, "last_step": start, "seconds": 0.0})
 
@@ -430,6 +431,7 @@ def _train_and_score(kind: str, method: str, chosen: Setting, config: BranchesCo
     if cache.is_file():
         stored = json.loads(cache.read_text())
         if stored.get("key") == key:
+            checkpoint_file(cache).unlink(missing_ok=True)  # left by a run stopped right after its result
             return stored
     torch.manual_seed(seed)
     if kind == "two_branch":

@@ -120,6 +120,9 @@ class RunState:
     segments: list[dict] = field(default_factory=list)  # one per invocation: device, steps, seconds
     tag: dict | None = None  # what else the run depends on (a Table 1 run's networks and losses)
 
+    def __post_init__(self) -> None:
+        self.tag = json.loads(json.dumps(self.tag))  # as a checkpoint stores it, so that the two compare equal
+
     def save(self, path: Path, config: TrainConfig) -> None:
         state = {"step": self.step, "model": self.model.state_dict(), "ema": self.ema.state_dict(),
                  "optimizer": self.optimizer.state_dict(), "generator": self.generator.get_state(),
@@ -270,8 +273,10 @@ def run_steps(run: RunState, config: TrainConfig, one_step: Callable[[], None], 
               checkpoint_minutes: float = CHECKPOINT_MINUTES, to_continue: str = "continue with --resume") -> float:
     """Make a run's remaining steps with ``one_step`` (which advances ``run.step``), interruption-proof:
     between steps the checkpoint is saved every ``config.checkpoint_every`` steps, every
-    ``checkpoint_minutes`` of wall time and on SIGINT/SIGTERM, after which the run stops. The last step
-    is not checkpointed: the caller writes the finished result. Every faig training loop runs on it;
+    ``checkpoint_minutes`` of wall time and on SIGINT/SIGTERM, after which the run stops (even after
+    the last step, so that a signal is never lost: resuming that checkpoint goes straight to the
+    finished result). Otherwise the last step is not checkpointed: the caller writes the finished
+    result. Every faig training loop runs on it;
     with ``checkpoint`` None nothing is saved and signals act as usual. ``to_continue`` ends the
     interruption's message (how the user continues).
 
@@ -296,7 +301,7 @@ def run_steps(run: RunState, config: TrainConfig, one_step: Callable[[], None], 
     with stop_requests() if checkpoint is not None else nullcontext([]) as requests:
         while run.step < config.steps:
             one_step()
-            if run.step == config.steps or checkpoint is None:
+            if checkpoint is None or (run.step == config.steps and not requests):
                 continue
             timed = time.time() - last_save >= 60 * checkpoint_minutes
             if requests or timed or run.step % config.checkpoint_every == 0:
