@@ -302,8 +302,6 @@ def train_network(model: nn.Module, objective: Objective, config: TrainConfig, i
         except FaigError:  # another run's (or a damaged) checkpoint: this run starts afresh and replaces it
             if progress:
                 tqdm.write(f"{label}: {checkpoint} holds another run or is damaged; starting from step 0")
-    start = run.step
-    run.segments.append({"device": str(device), "first_step": start, "last_step": start, "seconds": 0.0})
 
     def one_step() -> None:
         lr, gt, degradations = labelled_batch(images, config, run.generator, device)
@@ -314,13 +312,11 @@ def train_network(model: nn.Module, objective: Objective, config: TrainConfig, i
         run.step += 1
         bar.update(1)
 
-    with tqdm(total=config.steps, initial=start, disable=not progress, desc=label, dynamic_ncols=True,
+    with tqdm(total=config.steps, initial=run.step, disable=not progress, desc=label, dynamic_ncols=True,
               mininterval=2.0) as bar:
-        seconds = run_steps(run, config, one_step, checkpoint, checkpoint_minutes,
-                            "the same command continues it")
-    return run.ema, {"train_seconds": round(sum(s["seconds"] for s in run.segments), 2),
-                     "seconds_per_step": round(seconds / max(config.steps - start, 1), 4),
-                     "final_loss": round(run.running_loss, 6), "segments": run.segments}
+        timing = run_steps(run, config, one_step, device, checkpoint, checkpoint_minutes,
+                           "the same command continues it")
+    return run.ema, {**timing, "final_loss": round(run.running_loss, 6)}
 
 
 @dataclass(frozen=True)

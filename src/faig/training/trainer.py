@@ -238,9 +238,6 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
                    torch.Generator().manual_seed(config.seed))
     if resume:
         run.restore(checkpoint, config)
-    start = run.step
-    run.segments.append({"device": str(torch_device), "torch": torch.__version__, "threads": torch.get_num_threads(),
-                         "first_step": start, "last_step": start, "seconds": 0.0})
 
     def one_step() -> None:
         _train_step(run, config, images, torch_device, gradient_mask)
@@ -254,14 +251,12 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
             bar.write(f"step {run.step}: loss {run.running_loss:.4f}; validation PSNR {scores(entry['val_psnr'])}; "
                       f"training crops {scores(entry['train_psnr'])}")
 
-    with tqdm(total=config.steps, initial=start, disable=not progress, dynamic_ncols=True, mininterval=2.0,
+    with tqdm(total=config.steps, initial=run.step, disable=not progress, dynamic_ncols=True, mininterval=2.0,
               desc=f"{config.arch.arch} {config.stage}") as bar:
-        seconds = run_steps(run, config, one_step, checkpoint, checkpoint_minutes)
+        timing = run_steps(run, config, one_step, torch_device, checkpoint, checkpoint_minutes)
 
     metrics = {"history": run.history, "final_val_psnr": run.history[-1]["val_psnr"] if run.history else {},
-               "train_seconds": round(sum(segment["seconds"] for segment in run.segments), 1),
-               "seconds_per_step": round(seconds / max(config.steps - start, 1), 4), "segments": run.segments,
-               "validation": validation_source, "training_images": str(hr_dir) if hr_dir is not None
+               **timing, "validation": validation_source, "training_images": str(hr_dir) if hr_dir is not None
                else f"embedded {config.train_split} split", "device": str(torch_device), "torch": torch.__version__}
     save_weights(out_dir / f"{name}.safetensors", run.ema, config.arch,
                  {"train_config": config.to_dict(), "metrics": metrics})
@@ -269,9 +264,11 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
     return metrics
 
 
-def run_steps(run: RunState, config: TrainConfig, one_step: Callable[[], None], checkpoint: Path | None,
-              checkpoint_minutes: float = CHECKPOINT_MINUTES, to_continue: str = "continue with --resume") -> float:
-    """Make a run's remaining steps with ``one_step`` (which advances ``run.step``), interruption-proof:
+def run_steps(run: RunState, config: TrainConfig, one_step: Callable[[], None], device: torch.device,
+              checkpoint: Path | None, checkpoint_minutes: float = CHECKPOINT_MINUTES,
+              to_continue: str = "continue with --resume") -> dict:
+    """Make a run's remaining steps on ``device`` with ``one_step`` (which advances ``run.step``),
+    recorded as a new entry of ``run.segments``, interruption-proof:
     between steps the checkpoint is saved every ``config.checkpoint_every`` steps, every
     ``checkpoint_minutes`` of wall time and on SIGINT/SIGTERM, after which the run stops (even after
     the last step, so that a signal is never lost: resuming that checkpoint goes straight to the
@@ -281,7 +278,7 @@ def run_steps(run: RunState, config: TrainConfig, one_step: Callable[[], None], 
     interruption's message (how the user continues).
 
     Returns:
-        The seconds this invocation took (also recorded in ``run.segments[-1]``).
+        ``{"train_seconds"`` (every invocation's), ``"seconds_per_step"`` (this one's), ``"segments"}``.
 
     Raises:
         TrainingInterrupted: SIGINT or SIGTERM arrived (the checkpoint is saved).
@@ -289,14 +286,17 @@ def run_steps(run: RunState, config: TrainConfig, one_step: Callable[[], None], 
     Example:
         >>> from faig.models.registry import ArchConfig
         >>> model = nn.Linear(1, 1)
-        >>> run = RunState(model, copy.deepcopy(model), torch.optim.Adam(model.parameters()), torch.Generator(),
-        ...                segments=[{"first_step": 0}])
+        >>> run = RunState(model, copy.deepcopy(model), torch.optim.Adam(model.parameters()), torch.Generator())
         >>> def one_step() -> None:
         ...     run.step += 1
-        >>> seconds = run_steps(run, TrainConfig(ArchConfig("srresnet", 2), steps=3, val_every=0), one_step, None)
-        >>> run.step, run.segments[-1]["last_step"]
-        (3, 3)
+        >>> timing = run_steps(run, TrainConfig(ArchConfig("srresnet", 2), steps=3, val_every=0), one_step,
+        ...                    torch.device("cpu"), None)
+        >>> run.step, [(segment["first_step"], segment["last_step"]) for segment in timing["segments"]]
+        (3, [(0, 3)])
     """
+    start = run.step
+    run.segments.append({"device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads(),
+                         "first_step": start, "last_step": start, "seconds": 0.0})
     began = last_save = time.time()
     with stop_requests() if checkpoint is not None else nullcontext([]) as requests:
         while run.step < config.steps:
@@ -313,7 +313,8 @@ def run_steps(run: RunState, config: TrainConfig, one_step: Callable[[], None], 
                                           f"{checkpoint}; {to_continue}")
     seconds = time.time() - began
     run.segments[-1].update(last_step=run.step, seconds=round(seconds, 1))
-    return seconds
+    return {"train_seconds": round(sum(segment["seconds"] for segment in run.segments), 1),
+            "seconds_per_step": round(seconds / max(config.steps - start, 1), 4), "segments": run.segments}
 
 
 def _train_step(run: RunState, config: TrainConfig, images: list[NamedImage], device: torch.device,
