@@ -13,7 +13,14 @@ def test_psnr_of_a_uniform_ten_level_error():
     reference = torch.full((1, 3, 12, 12), 100 / 255)
     output = reference + 10 / 255
     assert psnr(output, reference) == pytest.approx(10 * math.log10(255**2 / 100))
-    assert psnr(output, reference, crop_border=2) == pytest.approx(10 * math.log10(255**2 / 100))
+
+
+def test_psnr_crop_border_leaves_out_the_frame():
+    reference = torch.full((1, 3, 12, 12), 100 / 255)
+    output = reference + 10 / 255  # ten levels off in the 2-pixel frame (80 pixels), one level inside (64)
+    output[..., 2:-2, 2:-2] = reference[..., 2:-2, 2:-2] + 1 / 255
+    assert psnr(output, reference) == pytest.approx(10 * math.log10(255**2 / ((80 * 100 + 64 * 1) / 144)))
+    assert psnr(output, reference, crop_border=2) == pytest.approx(10 * math.log10(255**2 / 1))
 
 
 def test_ssim_of_an_image_with_itself_is_one():

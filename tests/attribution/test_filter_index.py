@@ -174,10 +174,20 @@ class TestAnyLayer:
         assert float(expanded["1.weight"][1, 2]) == 6 + 1 * 5 + 2
 
     def test_2d_networks_keep_their_layout_hash(self):
+        """The layout hash is stored in every index sidecar: a 2-D network's hash must not change
+        (the kernel dims are left out of its layer shapes), or existing sidecars are orphaned."""
+        import hashlib
+        import json
+
         from faig.models.registry import ArchConfig, build_model
 
         index = FilterIndex.from_module(build_model(ArchConfig("srresnet", 2, width=4, depth=1)))
-        assert all(len(shape) == 3 for shape in index.layer_shapes())
+        shapes = [["conv_first.weight", 4, 3], ["body.0.conv1.weight", 4, 4], ["body.0.conv2.weight", 4, 4],
+                  ["upconv1.weight", 16, 4], ["conv_hr.weight", 4, 4], ["conv_last.weight", 3, 4]]
+        assert json.loads(index.to_json()) == shapes
+        assert index.layout == "87fd8bce2297626a"  # pinned: what sidecars written so far hold
+        assert index.layout == hashlib.sha256(json.dumps(shapes, sort_keys=True).encode()).hexdigest()[:16]
+        assert index.tie() == {"filters": 136, "layout": "87fd8bce2297626a"}
 
 
 def test_top_count_cuts_as_the_official_scripts():

@@ -73,6 +73,39 @@ class TestGroupScores:
         assert torch.allclose(units.sum(-1), scores.sum(-1))
         assert torch.allclose(group_scores(scores[0], grouping), units[0])
 
+    def test_a_unit_is_the_sum_of_exactly_its_filters(self):
+        """One output channel's unit is the sum of that row's filters (flat offset + out * in + i, the
+        official row-major order), and one head's unit the sum over its qkv rows and proj columns; both
+        from the layers' offsets and widths, not from the grouping's ids."""
+        network = swinir()
+        index = FilterIndex.from_module(network)
+        scores = torch.rand(index.total, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+
+        by_channel = filter_groups(index)
+        fc2 = index.layer("layers.0.blocks.0.mlp.fc2")  # 8 outputs x 16 inputs: rows and columns differ
+        assert (fc2.offset, fc2.out_channels, fc2.in_channels) == (408, 8, 16)
+        members = [fc2.offset + 3 * fc2.in_channels + i for i in range(16)]
+        unit = group_scores(scores, by_channel)[by_channel.labels.index("layers.0.blocks.0.mlp.fc2[out 3]")]
+        assert float(unit) == pytest.approx(float(scores[members].sum()), rel=1e-12)
+        conv = index.layer("conv_up")  # a K x K convolution, 12 x 8
+        members = [conv.offset + 5 * conv.in_channels + i for i in range(conv.in_channels)]
+        unit = group_scores(scores, by_channel)[by_channel.labels.index("conv_up[out 5]")]
+        assert float(unit) == pytest.approx(float(scores[members].sum()), rel=1e-12)
+
+        by_head = filter_groups(index, "head", attention_heads(network))
+        module, head, width = "layers.0.blocks.1.attn", 2, 8 // HEADS
+        qkv, proj = index.layer(f"{module}.qkv"), index.layer(f"{module}.proj")
+        members = [qkv.offset + (part * 8 + head * width + r) * qkv.in_channels + i
+                   for part in range(3) for r in range(width) for i in range(qkv.in_channels)]
+        members += [proj.offset + o * proj.in_channels + c
+                    for o in range(proj.out_channels) for c in range(head * width, (head + 1) * width)]
+        assert len(set(members)) == 3 * width * 8 + 8 * width
+        unit = group_scores(scores, by_head)[by_head.labels.index(f"{module}[head {head}]")]
+        assert float(unit) == pytest.approx(float(scores[members].sum()), rel=1e-12)
+        unit = group_scores(scores, by_head)[by_head.labels.index("conv_up[out 5]")]  # outside attention
+        assert float(unit) == pytest.approx(float(scores[[conv.offset + 5 * 8 + i for i in range(8)]].sum()),
+                                            rel=1e-12)
+
     def test_scores_of_another_network_are_refused(self):
         grouping = filter_groups(FilterIndex.from_module(swinir()))
         with pytest.raises(FaigError, match="filters, the grouping"):

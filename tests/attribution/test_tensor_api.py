@@ -1,6 +1,11 @@
-"""The tensor-level API (faig.FAIG & co.): shapes, completeness, agreement with the engine, selections."""
+"""The tensor-level API (faig.FAIG & co.): shapes, completeness, agreement with the literal loops, selections."""
 
 from __future__ import annotations
+
+import copy
+import importlib.metadata
+import importlib.util
+from pathlib import Path
 
 import pytest
 import torch
@@ -9,14 +14,9 @@ from hypothesis import strategies as st
 
 import faig
 from faig import FAIG, AbsoluteChange, FaigError, ModifiedIG, RandomFilters, discriminative, filter_mask
-from faig.attribution.faig import faig_scores
 from faig.attribution.filters import FilterIndex
-from faig.data.layout import Pair
+from faig.attribution.literal import literal_faig
 from faig.models.registry import build_model
-
-from faig.models.registry import ArchConfig
-
-TINY = ArchConfig("srresnet", 2, width=8, depth=2)
 
 
 def _inputs(seed: int, n: int = 2):
@@ -24,16 +24,28 @@ def _inputs(seed: int, n: int = 2):
     return torch.rand(n, 3, 12, 12, generator=generator), torch.rand(n, 3, 24, 24, generator=generator)
 
 
+def _ig_loop():
+    """``ig_loop`` of test_methods.py (the official modified IG, one step at a time), loaded from its
+    file: under ``--import-mode=importlib`` test modules are not importable by name."""
+    spec = importlib.util.spec_from_file_location("_faig_test_methods", Path(__file__).with_name("test_methods.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.ig_loop
+
+
 class TestFAIG:
-    def test_shapes_and_agreement_with_the_engine(self, tiny_pair):
+    def test_shapes_and_agreement_with_the_literal_algorithm(self, tiny_pair):
+        """Each row equals the paper-literal loop (literal.py: one image, one node, one backward pass
+        at a time through an ordinary module) at the same 8-node Gauss-Legendre rule."""
         baseline, target = tiny_pair
         lr, hr = _inputs(0)
-        scores = FAIG(baseline, target, device="cpu").attribute(lr, hr, n_steps=8)
-        total = FilterIndex.from_module(baseline).total
-        assert scores.shape == (2, total) and scores.dtype == torch.float32
-        pairs = [Pair(f"p{i}", lr[i:i + 1], hr[i:i + 1]) for i in range(2)]
-        engine = faig_scores(baseline, target, pairs, "gausslegendre", 8, "cpu")
-        torch.testing.assert_close(scores, engine)
+        method = FAIG(baseline, target, device="cpu")
+        scores = method.attribute(lr, hr, n_steps=8)
+        assert scores.shape == (2, 624) and scores.dtype == torch.float32  # 8x3 + 4x8x8 + 32x8 + 8x8 + 3x8
+        literal = torch.stack([literal_faig(method.nets, lr[i:i + 1], hr[i:i + 1], "gausslegendre", 8)
+                               for i in range(2)])
+        assert not torch.equal(literal[0], literal[1])  # two inputs, two different rows to match
+        torch.testing.assert_close(scores, literal, rtol=1e-4, atol=1e-6 * float(literal.abs().max()))
 
     @settings(max_examples=6, deadline=None)
     @given(seed=st.integers(0, 10_000))
@@ -68,14 +80,44 @@ class TestFAIG:
 
 
 class TestBaselines:
-    def test_modified_ig_abs_and_random(self, tiny_pair):
+    def test_modified_ig_matches_the_official_loop(self, tiny_pair):
+        """The official modified IG (test_methods.ig_loop): the target's summed output differentiated
+        at each node of the clean -> degraded input path, one image and one node at a time. Left
+        Riemann nodes (0, 1/4, 1/2, 3/4) are not symmetric, so swapped inputs would not match."""
         baseline, target = tiny_pair
         lr, _ = _inputs(1)
+        clean = lr.clamp(0.1, 0.9)
+        ig = ModifiedIG(baseline, target, device="cpu").attribute(lr, clean, method="riemann_left", n_steps=4)
+        index = FilterIndex.from_module(target)
+        ig_loop = _ig_loop()
+        loop = torch.stack([ig_loop(copy.deepcopy(target), index, clean[i:i + 1], lr[i:i + 1], "riemann_left", 4)
+                            for i in range(2)])
+        assert ig.shape == (2, 624)
+        torch.testing.assert_close(ig, loop, rtol=1e-4, atol=1e-6 * float(loop.abs().max()))
+
+    def test_abs_change_of_single_filters_by_hand(self, tiny_pair):
+        """Σ_{KxK} |θ − θ̄| of one filter, over Σ_{KxK} |θ̄| when normalised, from the two state dicts;
+        filters addressed by hand: flat = layer offset + out * in_channels + in (official row-major)."""
+        baseline, target = tiny_pair
+        theta_bar, theta = baseline.state_dict(), target.state_dict()
+        method = AbsoluteChange(baseline, target, device="cpu")
+        lr, _ = _inputs(1)
+        normalised, plain = method.attribute(lr), method.attribute(normalise=False)
+        assert normalised.shape == (2, 624) and plain.shape == (1, 624)
+        # conv_first (8 x 3, offset 0): out 2, in 1; conv_last (3 x 8, the last 24): out 1, in 5
+        for flat, name, out, inp in ((2 * 3 + 1, "conv_first.weight", 2, 1),
+                                     (624 - 24 + 1 * 8 + 5, "conv_last.weight", 1, 5)):
+            after, before = theta[name][out, inp].flatten().tolist(), theta_bar[name][out, inp].flatten().tolist()
+            assert len(after) == 9  # one 3x3 kernel
+            change = sum(abs(a - b) for a, b in zip(after, before))
+            size = sum(abs(b) for b in before)
+            assert float(plain[0, flat]) == pytest.approx(change, rel=1e-5)
+            for row in range(2):
+                assert float(normalised[row, flat]) == pytest.approx(change / size, rel=1e-5)
+
+    def test_random_filters_are_a_seeded_permutation(self, tiny_pair):
+        baseline, target = tiny_pair
         total = FilterIndex.from_module(baseline).total
-        ig = ModifiedIG(baseline, target, device="cpu").attribute(lr, lr.clamp(0.1, 0.9), n_steps=4)
-        assert ig.shape == (2, total) and bool((ig >= 0).all())
-        change = AbsoluteChange(baseline, target, device="cpu").attribute(lr)
-        assert change.shape == (2, total) and torch.equal(change[0], change[1])
         first = RandomFilters(baseline, target).attribute(seed=1, degradation="blur")
         assert sorted(first[0].tolist()) == list(range(1, total + 1))
         assert torch.equal(first, RandomFilters(baseline, target).attribute(seed=1, degradation="blur"))
@@ -120,10 +162,25 @@ class TestSelections:
             filter_mask(torch.tensor([index.total]), index.total)
 
 
-def test_public_names_are_exported():
+def test_public_names_are_exported_and_resolve():
+    """Every name in ``faig.__all__`` resolves (most are imported lazily on first use) to the object
+    its home module defines."""
+    from faig.attribution import groups, methods
+    from faig.models import checkpoints
+
     assert set(faig.__all__) >= {"FAIG", "ModifiedIG", "AbsoluteChange", "RandomFilters", "discriminative", "masked",
                                  "modulated", "load_model", "FaigError"}
-    assert build_model(TINY) is not None
+    resolved = {name: getattr(faig, name) for name in faig.__all__}
+    homes = {"attention_heads": groups, "filter_groups": groups, "group_scores": groups, "load_model": checkpoints}
+    for name, value in resolved.items():
+        if name == "__version__":
+            assert value == importlib.metadata.version("faig")
+        elif name == "FaigError":
+            assert issubclass(value, Exception)
+        else:
+            assert value is getattr(homes.get(name, methods), name), name
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        getattr(faig, "not_a_name")
 
 
 class TestAttentionNetwork:

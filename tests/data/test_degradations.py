@@ -83,9 +83,10 @@ def test_fixed_noise_seed_per_image():
 def test_sampler_draws_blur_and_noise_independently(blur_prob, noise_prob, seed):
     sampler = DegradationSampler(2, blur_prob, (2.0, 3.0), noise_prob, (0.1,))
     draws = sample_degradations(sampler, 400, torch.Generator().manual_seed(seed))
-    blurred = np.mean([d.blur_sigma is not None for d in draws])
-    noisy = np.mean([d.noise_sigma is not None for d in draws])
-    assert abs(blurred - blur_prob) < 0.1 and abs(noisy - noise_prob) < 0.1
+    blurred = np.array([d.blur_sigma is not None for d in draws])
+    noisy = np.array([d.noise_sigma is not None for d in draws])
+    assert abs(blurred.mean() - blur_prob) < 0.1 and abs(noisy.mean() - noise_prob) < 0.1
+    assert abs((blurred & noisy).mean() - blur_prob * noise_prob) < 0.1  # one draw for both would fail here
     assert {d.blur_sigma for d in draws} <= {None, 2.0, 3.0}
     again = sample_degradations(sampler, 400, torch.Generator().manual_seed(seed))
     assert draws == again

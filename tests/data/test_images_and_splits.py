@@ -53,7 +53,9 @@ def test_embedded_splits_are_disjoint_and_fixed():
     assert len(photos) == len(set(photos))
     discover = embedded_split("discover")
     assert len(discover) == 14 and all(i.hr.shape == (1, 3, 144, 144) for i in discover)
-    assert [i.name for i in discover] == [i.name for i in embedded_split("discover")]
+    assert [i.name for i in discover[:3]] == ["chelsea_r0c0", "chelsea_r0c1", "chelsea_r0c2"]
+    assert [float(discover[i].hr.sum()) for i in (0, -1)] == pytest.approx([29009.098, 42514.734])  # same pixels
+    assert embedded_split("test")[0].name == "motorcycle_left_r0c0"
     assert len(embedded_split("test")) == 38 and len(embedded_split("calibrate")) == 25
     with pytest.raises(FaigError, match="unknown split"):
         embedded_split("val")

@@ -1,3 +1,6 @@
+import copy
+import statistics
+
 import pytest
 import torch
 
@@ -7,8 +10,10 @@ from faig.data.images import read_image, write_image
 from faig.data.splits import NamedImage
 from faig.errors import FaigError
 from faig.experiments.common import outputs, runner
+from faig.experiments.metrics import gradient_energy
 from faig.experiments.modulation import PAPER_LAMBDAS, modulate_image, modulated_outputs, modulation_curve
 from faig.models.checkpoints import save_weights
+from faig.metrics import psnr
 from faig.models.registry import ArchConfig, build_model
 
 
@@ -59,7 +64,22 @@ def test_curve_has_one_point_per_lambda(pair_models, pairs):
     curve = modulation_curve(baseline, target, half_selection(index), pairs, (0.0, 1.0, 1.5), scale=2)
     assert [point["lambda"] for point in curve] == [0.0, 1.0, 1.5]
     assert all(set(point) == {"lambda", "psnr", "gradient_energy"} for point in curve)
-    assert all(point["gradient_energy"] > 0 for point in curve)
+
+
+def test_curve_ends_are_the_baseline_filters_and_the_target(pair_models, pairs):
+    baseline, target = pair_models
+    index = FilterIndex.from_module(target)
+    curve = modulation_curve(baseline, target, torch.ones(index.total), pairs, (0.0, 1.0), scale=2)
+    lrs = [pair.lr for pair in pairs]
+    baseline_filters = copy.deepcopy(target)  # λ = 0 on every filter: the baseline's filters, the target's biases
+    baseline_filters.load_state_dict({**state_of(target), **{name: state_of(baseline)[name] for name in index.names}})
+    for point, network in zip(curve, (baseline_filters, target)):
+        images = outputs(runner(network), lrs)
+        assert point["psnr"] == pytest.approx(statistics.fmean(psnr(o, p.hr, 2) for o, p in zip(images, pairs)),
+                                              abs=1e-4)
+        assert point["gradient_energy"] == pytest.approx(
+            statistics.fmean(float(gradient_energy(o)) for o in images), rel=1e-5)
+    assert curve[0]["psnr"] != pytest.approx(curve[1]["psnr"], abs=1e-3)
 
 
 @pytest.fixture

@@ -52,7 +52,8 @@ def test_committed_evaluation_belongs_to_the_committed_weights(arch):
 
 
 # Issue 12's wider mix: the embedded targets fine-tuned on blur, noise and JPEG (none until one is adopted).
-JPEG_ARCHS = shipped_archs("embedded", ("jpeg",))
+JPEG_ARCHS = shipped_archs("embedded", ("jpeg",)) or [
+    pytest.param(None, marks=pytest.mark.skip(reason="no wider-mix target adopted yet (issue 12)"))]
 
 
 @pytest.mark.parametrize("arch", JPEG_ARCHS)

@@ -19,7 +19,8 @@ from faig.errors import FaigError
 from faig.models.checkpoints import load_state_dict
 from faig.models.registry import ArchConfig
 from faig.training.config import TrainConfig, load_config, preset_config
-from faig.training.trainer import TrainingInterrupted, checkpoint_path, learning_rate, train
+from faig.training.trainer import (TrainingInterrupted, checkpoint_path, ema_decay, ema_update, learning_rate,
+                                  train)
 
 TINY = TrainConfig(arch=ArchConfig("srresnet", 2, width=8, depth=1), steps=6, lr=1e-3, batch_size=4, gt_size=24,
                    degradations=DegradationSampler(2, 0.5, (2.0,), 0.5, (0.1,)), val_split="discover",
@@ -32,6 +33,27 @@ def test_cosine_schedule():
     assert learning_rate(config, 50) == pytest.approx(5e-4)
     restart = replace(config, cosine_period=25)
     assert learning_rate(restart, 25) == pytest.approx(1e-3)
+
+
+class TestEma:
+    """The saved weights are the EMA copy: its decay ramp and its update."""
+
+    def test_decay_ramps_up_to_the_configured_value(self):
+        config = replace(TINY, ema_decay=0.999)
+        assert ema_decay(config, 0) == pytest.approx(0.1)
+        assert ema_decay(config, 90) == pytest.approx(91 / 100)
+        assert ema_decay(config, 10**6) == 0.999
+
+    def test_update_moves_one_minus_decay_of_the_way(self):
+        ema, model = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
+        with torch.no_grad():
+            ema.weight.fill_(1.0)
+            model.weight.fill_(3.0)
+            ema.bias.fill_(0.0)
+            model.bias.fill_(-1.0)
+        ema_update(ema, model, 0.75)
+        assert ema.weight.tolist() == [[1.5, 1.5]] and ema.bias.tolist() == [-0.25]
+        assert model.weight.tolist() == [[3.0, 3.0]]
 
 
 def test_presets():
