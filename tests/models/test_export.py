@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import pytest
 import torch
 
 from faig.attribution.filters import FilterIndex
 from faig.errors import FaigError
 from faig.models.checkpoints import load_model, load_state_dict, save_weights
-from faig.models.export import export_basicsr
+from faig.models.export import basicsr_checkpoint, export_basicsr
 from faig.models.registry import ArchConfig, build_model
+
+
+class TestBasicSRCheckpoint:
+    def test_both_entries_keep_the_given_key_order_and_values(self):
+        # An order that sorting would change (body.10 < body.2 < conv_first as strings).
+        state = {"conv_first.weight": torch.tensor([[1.0, 2.0]]), "body.2.weight": torch.tensor([3.0]),
+                 "body.10.weight": torch.tensor([4.0, 5.0])}
+        checkpoint = basicsr_checkpoint(state)
+        assert list(checkpoint) == ["params_ema", "params"]
+        for name in ("params_ema", "params"):
+            entry = checkpoint[name]
+            assert isinstance(entry, OrderedDict)
+            assert list(entry) == ["conv_first.weight", "body.2.weight", "body.10.weight"]
+            assert entry["conv_first.weight"].tolist() == [[1.0, 2.0]]
+            assert entry["body.2.weight"].tolist() == [3.0]
+            assert entry["body.10.weight"].tolist() == [4.0, 5.0]
+
+    def test_tensors_are_detached_and_contiguous_and_the_two_dicts_are_separate(self):
+        weight = torch.arange(6.0).view(2, 3).t().requires_grad_()  # a transposed view: not contiguous
+        assert not weight.is_contiguous()
+        checkpoint = basicsr_checkpoint({"w": weight})
+        saved = checkpoint["params_ema"]["w"]
+        assert saved.is_contiguous() and not saved.requires_grad and saved.grad_fn is None
+        assert saved.tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+        assert checkpoint["params"] is not checkpoint["params_ema"]
+        checkpoint["params"]["extra"] = torch.zeros(1)
+        assert list(checkpoint["params_ema"]) == ["w"]
 
 
 @pytest.fixture

@@ -1,0 +1,29 @@
+"""format_table: the console table of ``faig eval``, cell by cell."""
+
+from faig.evaluate import format_table
+
+
+def scores(psnr: float, ssim: float) -> dict:
+    return {"psnr": psnr, "ssim": ssim}
+
+
+def test_preset_result_one_row_per_arch_and_stage():
+    result = {"split": "test", "scale": 2, "images": ["a", "b", "c"],
+              "models": {"srresnet": {"baseline": {"clean": scores(30.126, 0.91234), "blur": scores(9.5, 0.5)},
+                                      "target": {"clean": scores(29.994, 0.90006), "blur": scores(27.0, 0.87654)}}}}
+    lines = format_table(result).split("\n")
+    assert lines == [
+        "test (3 images, x2): PSNR dB / SSIM",
+        "srresnet baseline      clean  30.13 / 0.9123  blur   9.50 / 0.5000",
+        "srresnet target        clean  29.99 / 0.9001  blur  27.00 / 0.8765",
+    ]
+    assert lines[1].index("clean") == 23  # the label is padded to 22 characters, then one space
+
+
+def test_model_files_are_rows_by_stem_and_a_long_label_is_not_cut():
+    result = {"split": "/data/hr", "scale": 4, "images": ["only"],
+              "models": {"a_rather_long_checkpoint_name": {"noise": scores(24.444, 0.71111)},
+                         "short": {"noise": scores(100.0, 1.0)}}}
+    assert format_table(result) == ("/data/hr (1 images, x4): PSNR dB / SSIM\n"
+                                    "a_rather_long_checkpoint_name noise  24.44 / 0.7111\n"
+                                    "short                  noise 100.00 / 1.0000")
