@@ -12,7 +12,7 @@ from faig.report.build import image_rows
 from faig.report.content import gain_table, models_table, prediction_table, report_blocks, table2, table3
 from faig.report.html import render_html, write_html
 from faig.report.markdown import render_markdown, write_markdown
-from faig.reproduce.schema import ArchResults, Results
+from faig.results import ArchResults, Results
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -131,8 +131,8 @@ def results() -> Results:
               "prediction_steps": 4, "discover_images": 4, "table_percents": [0.5, 1, 5],
               "degradations": list(DEGRADATIONS),
               "retrain": {"steps": 10, "batch_size": 2, "gt_size": 32, "lr": 1e-4}}
-    finding = {"arch": "srresnet", "claim": "beats bicubic", "measured": "1 vs 2", "holds": True,
-               "key": "models/baseline", "spread": "none"}
+    finding = {"arch": "srresnet", "claim": "beats bicubic", "section": "Sec. 4.1", "measured": "1 vs 2",
+               "holds": True, "key": "models/baseline", "spread": "none"}
     spread = {"masking": "images", "ablation": "images", "retrain": "images", "models": "seeds"}
     return Results({arch: arch_results(arch) for arch in config["archs"]}, [finding], spread, config,
                    {"models": 1.26}, {"models": 2.5})

@@ -4,7 +4,7 @@ import pytest
 
 from faig.names import DEGRADATIONS, METHODS, input_kind
 from faig.reproduce.findings import CLAIMS, judge
-from faig.reproduce.schema import ArchResults
+from faig.results import ArchResults
 
 ONE_SEED = {"models": 1, "masking": 1, "ablation": 1, "retrain": 1, "prediction": 1}
 SPREAD = {"masking": "images", "ablation": "images", "retrain": "images", "models": "seeds"}
@@ -54,6 +54,8 @@ def test_every_claim_is_checked_in_the_reports_order_and_holds_on_good_results()
     assert findings[3]["claim"] == ("masking 1% FAIG blur filters: the drop on noise inputs is much smaller (≤ 1/3) "
                                     "than on blur inputs")
     assert findings[1]["measured"] == "4 vs 0.5 (×8.0)"
+    assert [f["section"] for f in findings][:4] == ["Sec. 4.1", "Sec. 5.2.1, Table 2", "Sec. 5.2.1, Table 2",
+                                                    "Sec. 5.2.1, Fig. 3"]
 
 
 @pytest.mark.parametrize("change,failing", [

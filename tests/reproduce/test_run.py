@@ -13,7 +13,7 @@ from faig.models.checkpoints import load_model
 from faig.experiments.prediction import label_combinations
 from faig.names import DEGRADATIONS, METHODS
 from faig.reproduce.run import reused_sentence, run
-from faig.reproduce.schema import Results
+from faig.results import Results
 
 ARCHS = ("srresnet", "srcnn_style")
 

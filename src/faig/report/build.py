@@ -13,7 +13,7 @@ from faig.report import figures
 from faig.report.content import mode_name, report_blocks
 from faig.report.html import write_html
 from faig.report.markdown import write_markdown
-from faig.reproduce.schema import Artifacts, Results
+from faig.results import Artifacts, Results
 
 TITLE = "FAIG: finding discriminative filters for specific degradations in blind SR — reproduction"
 FIGURES = "figures"

@@ -1,4 +1,4 @@
-"""The report's text and tables, from the typed results (:mod:`faig.reproduce.schema`) and the
+"""The report's text and tables, from the typed results (:mod:`faig.results`) and the
 figures' paths; the paper's numbers (Table 2, Table 3, Sec. 5.3) beside ours."""
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ from typing import Sequence
 
 from faig.names import METHODS, function_label, input_label, method_label, task_label
 from faig.report.blocks import Block, Figure, Heading, Paragraph, Table, Verdict
-from faig.reproduce.findings import claim
-from faig.reproduce.schema import Results, Stat
+from faig.results import Results, Stat
 
 # The paper's SRResNet numbers on Set14 (Table 2: x 1e-3, mean ± std over three seeds; Table 3: dB).
 PAPER_TABLE2 = {
@@ -93,7 +92,7 @@ def overview(results: Results) -> list[Block]:
 
 
 def findings_table(results: Results) -> Table:
-    rows = [[f["arch"], f["claim"], claim(f["key"]).section, f["measured"], f["spread"], Verdict(f["holds"])]
+    rows = [[f["arch"], f["claim"], f["section"], f["measured"], f["spread"], Verdict(f["holds"])]
             for f in results.findings]
     caption = (f"Findings of this quick run (a smoke test, not the paper's protocol): {results.holding()} of "
                f"{len(results.findings)} hold" if results.quick else

@@ -2,8 +2,8 @@
 claims and written up as a report.
 
 config.py (what a run does), steps.py (one function per experiment step), aggregate.py (over
-seeds), findings.py (the paper's claims and their thresholds), schema.py (results.json as types),
-run.py (orchestration and the step cache).
+seeds), findings.py (the paper's claims and their thresholds), run.py (orchestration and the step
+cache). What it measures is typed in :mod:`faig.results`, which ``report/`` reads.
 """
 
 from faig.reproduce.run import reproduce

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from faig.experiments.common import mean_std
 from faig.names import METHODS
-from faig.reproduce.schema import ArchResults, Score, Stat
+from faig.results import ArchResults, Score, Stat
 
 
 def psnr_summary(values: list[float]) -> Score:

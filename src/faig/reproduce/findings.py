@@ -20,7 +20,7 @@ from typing import Callable
 
 from faig.experiments.masking import MAIN_PERCENT
 from faig.names import function_label, input_label, method_label
-from faig.reproduce.schema import ArchResults, Finding, Stat
+from faig.results import ArchResults, Finding, Stat
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,8 @@ def judge(arch: str, results: ArchResults, spread: dict[str, str], seeds: dict[s
         degradations: the run's degradations (the paper's blur and noise, or N).
 
     Returns:
-        One finding per check: the claim, the measured text, whether it holds, its key and its spread.
+        One finding per check: the claim, its section of the paper, the measured text, whether it holds,
+        its key and its spread.
     """
     findings: list[Finding] = []
     for entry, d in checks(degradations):
@@ -225,6 +226,6 @@ def judge(arch: str, results: ArchResults, spread: dict[str, str], seeds: dict[s
         holds = entry.holds(measure)
         text = entry.text.format(d=d, other=" and ".join(others), function=function_label(d),
                                  other_input=input_label(others[0]))
-        findings.append({"arch": arch, "claim": text, "measured": measure.text, "holds": holds, "key": entry.key,
+        findings.append({"arch": arch, "claim": text, "section": entry.section, "measured": measure.text, "holds": holds, "key": entry.key,
                          "spread": measure.spread + cut_note(entry, results, d, others, holds)})
     return findings

@@ -29,13 +29,14 @@ from faig.files import check_writable_dir, write_json
 from faig.models.checkpoints import load_pair
 from faig.models.registry import preset_weights, weights_stem
 from faig.names import DEGRADATIONS, METHODS
+from faig.report.build import write_report
 from faig.reproduce.aggregate import aggregate
 from faig.reproduce.config import ReproduceConfig, make_config, rerun_command
 from faig.reproduce.findings import judge
-from faig.reproduce.schema import Artifacts, Results
 from faig.reproduce.steps import (Rankings, Setup, progress_over, retrain_psnrs, retrain_runs, step_ablation,
                                   step_attribution, step_images, step_levels, step_masking,
                                   step_masking_official, step_models, step_modulation, step_prediction)
+from faig.results import Artifacts, Results
 from faig.training.config import STAGES
 from faig.training.trainer import checkpoint_path, train_stages
 
@@ -320,8 +321,6 @@ def pair_arch(pair: tuple[str | os.PathLike, str | os.PathLike], archs: tuple[st
 def run(config: ReproduceConfig, out_dir: str | os.PathLike, weights: Weights | None = None,
         device: str | None = None, progress: bool = True) -> Results:
     """:func:`reproduce` for a configuration (e.g. one smaller than ``--quick``, for tests)."""
-    from faig.report.build import write_report  # here: the report reads this package's schema
-
     resolve_device(device)  # a device this machine lacks is refused before anything is written
     out_dir = Path(out_dir)
     check_writable_dir(out_dir)

@@ -1,4 +1,5 @@
-"""results.json as types: what ``faig reproduce`` measures, and the one place that knows its keys.
+"""results.json as types: what ``faig reproduce`` measures, and the one place that knows its keys;
+``reproduce/`` writes them and ``report/`` reads them, so neither imports the other's internals.
 
 The file is section-major (``results["masking"][arch][method][filters][percent][input kind]``), as
 it always was, so committed results stay readable. :class:`Results` reads and writes that layout;
@@ -53,6 +54,7 @@ class Finding(TypedDict):
 
     arch: str
     claim: str
+    section: str
     measured: str
     holds: bool
     key: str
