@@ -24,6 +24,6 @@ def test_model_files_are_rows_by_stem_and_a_long_label_is_not_cut():
     result = {"split": "/data/hr", "scale": 4, "images": ["only"],
               "models": {"a_rather_long_checkpoint_name": {"noise": scores(24.444, 0.71111)},
                          "short": {"noise": scores(100.0, 1.0)}}}
-    assert format_table(result) == ("/data/hr (1 images, x4): PSNR dB / SSIM\n"
+    assert format_table(result) == ("/data/hr (1 image, x4): PSNR dB / SSIM\n"
                                     "a_rather_long_checkpoint_name noise  24.44 / 0.7111\n"
                                     "short                  noise 100.00 / 1.0000")

@@ -90,5 +90,6 @@ def format_table(result: dict) -> str:
     """A plain-text table of an :func:`evaluate_models` result (PSNR dB / SSIM)."""
     rows = [f"{label:22s} " + "  ".join(f"{name} {s['psnr']:6.2f} / {s['ssim']:.4f}" for name, s in leaf.items())
             for label, leaf in _rows("", result["models"])]
-    header = f"{result['split']} ({len(result['images'])} images, x{result['scale']}): PSNR dB / SSIM"
+    count = len(result["images"])
+    header = f"{result['split']} ({count} image{'s' if count != 1 else ''}, x{result['scale']}): PSNR dB / SSIM"
     return "\n".join([header, *rows])
