@@ -1,26 +1,19 @@
 import json
-import os
-import signal
 from dataclasses import replace
 
 import pytest
 import torch
 from torch import nn
 
-from faig.data.degradations import DegradationSampler
-from faig.data.patches import training_batch
 from faig.data.splits import NamedImage
 from faig.errors import FaigError
-from faig.experiments.branches import (QUICK, BranchesConfig, TwoBranchLosses, budgets, dan_objective,
-                                       dasr_objective, evaluation_pairs, format_branches, l1_objective,
-                                       labelled_batch, run_branches, setting, train_network)
+from faig.experiments.branches import (QUICK, BranchesConfig, budgets, evaluation_pairs, format_branches, run_branches,
+                                       setting)
 from faig.experiments.flops import complexity, match_one_branch, srresnet_complexity
 from faig.models.dan import DAN, DANConfig
 from faig.models.dasr import DASR, DASRConfig
-from faig.models.registry import ArchConfig, build_model
+from faig.models.registry import ArchConfig
 from faig.report.branches import write_branches_report
-from faig.training.config import TrainConfig
-from faig.training.trainer import TrainingInterrupted
 
 TINY = BranchesConfig(
     steps=2, batch_size=2, gt_size=24, seeds=1, input_size=16, test_stride=19, tests_per_image=1,
@@ -80,15 +73,6 @@ def test_default_budgets_match_within_five_percent():
     assert found["dasr"][1].arch == ArchConfig("srresnet", 2, width=32, depth=6)
 
 
-def test_labelled_batch_draws_what_training_batch_draws():
-    config = TrainConfig(arch=ArchConfig("srresnet", 2), batch_size=3, gt_size=16,
-                         degradations=DegradationSampler(2, 1.0, (1.0, 2.0), 0.5, (0.05,)))
-    lr, gt, degradations = labelled_batch(images(), config, torch.Generator().manual_seed(4))
-    expected_lr, expected_gt = training_batch(images(), 3, 16, config.degradations, torch.Generator().manual_seed(4))
-    assert torch.equal(lr, expected_lr) and torch.equal(gt, expected_gt)
-    assert len(degradations) == 3 and all(d.blur_sigma in (1.0, 2.0) for d in degradations)
-
-
 def test_settings_follow_each_methods_protocol():
     dan, dasr = setting("dan", "blur+noise", 4), setting("dasr", "blur", 2)
     assert dan.train.blur_sigmas[-1] == 4.0 and dan.train.noise_prob == 1.0 and dan.train.noise_sigmas[-1] == 0.1
@@ -106,93 +90,6 @@ def test_evaluation_pairs_are_fixed_and_spread_over_the_degradations():
     assert [p.name for p in first] == ["img0/0", "img0/1", "img1/2", "img1/3", "img2/4", "img2/5"]
     assert all(torch.equal(a.lr, b.lr) for a, b in zip(first, again))
     assert first[0].lr.shape == (1, 3, 12, 12)
-
-
-def test_networks_of_a_comparison_see_the_same_batches():
-    config = TrainConfig(arch=ArchConfig("srresnet", 2, width=4, depth=1), steps=3, batch_size=2, gt_size=24,
-                         degradations=DegradationSampler(2, 1.0, (1.0,), 1.0, (0.05,)), val_every=0)
-    seen: dict[str, list[torch.Tensor]] = {"dan": [], "srresnet": []}
-
-    def recording(name, objective):
-        def wrapped(model, lr, gt, degradations, step):
-            seen[name].append(lr.clone())
-            return objective(model, lr, gt, degradations, step)
-        return wrapped
-
-    train_network(DAN(TINY.dan), recording("dan", dan_objective(TwoBranchLosses())), config, images(),
-                  torch.device("cpu"))
-    ema, run = train_network(build_model(config.arch), recording("srresnet", l1_objective), config, images(),
-                             torch.device("cpu"))
-    assert len(seen["dan"]) == 3 and all(torch.equal(a, b) for a, b in zip(seen["dan"], seen["srresnet"]))
-    assert not ema.training and [(s["first_step"], s["last_step"]) for s in run["segments"]] == [(0, 3)]
-
-
-def test_dasr_trains_its_encoder_alone_during_the_warm_up():
-    config = TrainConfig(arch=ArchConfig("srresnet", 2, width=4, depth=1), steps=2, batch_size=4, gt_size=24,
-                         degradations=DegradationSampler(2, 1.0, (1.0, 2.0)), val_every=0)
-    net = DASR(TINY.dasr)
-    restorer_before = net.conv_first.weight.clone()
-    encoder_before = next(net.encoder.parameters()).clone()
-    objective = dasr_objective(TwoBranchLosses(encoder_warmup=1.0), 2, seed=0)
-    ema, _ = train_network(net, objective, config, images(), torch.device("cpu"))
-    assert torch.equal(net.conv_first.weight, restorer_before)
-    assert not torch.equal(next(net.encoder.parameters()), encoder_before)
-    bn = [m for m in net.encoder.modules() if isinstance(m, nn.BatchNorm2d)][0]
-    ema_bn = [m for m in ema.encoder.modules() if isinstance(m, nn.BatchNorm2d)][0]
-    assert torch.equal(bn.running_mean, ema_bn.running_mean) and int(bn.num_batches_tracked) == 2
-
-
-def _dasr_training(checkpoint, tag):
-    """A 4-step DASR training (encoder alone for the first step), from the same initial weights."""
-    config = TrainConfig(arch=ArchConfig("srresnet", 2, width=4, depth=1), steps=4, batch_size=2, gt_size=24,
-                         degradations=DegradationSampler(2, 1.0, (1.0, 2.0)), val_every=0, checkpoint_every=4)
-    torch.manual_seed(0)
-    return train_network(DASR(TINY.dasr), dasr_objective(TwoBranchLosses(encoder_warmup=0.25), 4, seed=0), config,
-                         images(), torch.device("cpu"), checkpoint=checkpoint, tag=tag)
-
-
-def test_an_interrupted_training_continues_bit_identically_from_its_checkpoint(tmp_path, monkeypatch):
-    """SIGTERM (a lent GPU's time limit, the end of a session) saves the run; the same call continues
-    it to the weights of an uninterrupted run (DASR: its queue, momentum encoder and key patches too)."""
-    import faig.experiments.branches as branches
-
-    straight, _ = _dasr_training(None, {"run": 1})
-    calls, real_batch = [], branches.labelled_batch
-
-    def batch(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            os.kill(os.getpid(), signal.SIGTERM)
-        return real_batch(*args, **kwargs)
-
-    monkeypatch.setattr(branches, "labelled_batch", batch)
-    checkpoint, handler = tmp_path / "checkpoints" / "dasr_blur_two_branch_seed0.pt", signal.getsignal(signal.SIGTERM)
-    with pytest.raises(TrainingInterrupted, match="SIGTERM at step 3 of 4.*the same command continues it"):
-        _dasr_training(checkpoint, {"run": 1})
-    monkeypatch.undo()
-    assert checkpoint.is_file() and signal.getsignal(signal.SIGTERM) is handler
-    resumed, run = _dasr_training(checkpoint, {"run": 1})
-    assert [(s["first_step"], s["last_step"]) for s in run["segments"]] == [(0, 3), (3, 4)]
-    assert straight.state_dict().keys() == resumed.state_dict().keys()
-    for key, value in straight.state_dict().items():
-        assert torch.equal(value, resumed.state_dict()[key]), key
-
-
-def test_a_checkpoint_of_another_run_is_not_resumed(tmp_path, monkeypatch):
-    import faig.experiments.branches as branches
-
-    checkpoint, real_batch = tmp_path / "run.pt", branches.labelled_batch
-
-    def batch(*args, **kwargs):
-        os.kill(os.getpid(), signal.SIGTERM)
-        return real_batch(*args, **kwargs)
-
-    monkeypatch.setattr(branches, "labelled_batch", batch)
-    with pytest.raises(TrainingInterrupted):
-        _dasr_training(checkpoint, {"lr": 1e-3})
-    monkeypatch.undo()
-    _, run = _dasr_training(checkpoint, {"lr": 5e-4})
-    assert [(s["first_step"], s["last_step"]) for s in run["segments"]] == [(0, 4)]
 
 
 def test_bad_configurations_are_refused():

@@ -82,7 +82,7 @@ def test_short_training_lowers_the_loss(hr_folder, tmp_path):
     assert (tmp_path / "srcnn_style_baseline.json").is_file()
 
     images = folder_images(hr_folder, 2)
-    lr, gt = training_batch(images, 16, 24, config.degradations, torch.Generator().manual_seed(9))
+    lr, gt, _ = training_batch(images, 16, 24, config.degradations, torch.Generator().manual_seed(9))
     torch.manual_seed(config.seed)
     initial = build_model(arch)
     trained, _ = load_model(tmp_path / "srcnn_style_baseline.safetensors")

@@ -6,9 +6,9 @@ the same FLOPs and parameters, in each method's blur and blur+noise settings, an
 branch as good (Table 1: e.g. DAN blur 26.168 against 26.182 dB). Here the two-branch networks are
 the scaled-down DAN-style and DASR-style networks of ``faig.models.dan`` and ``faig.models.dasr``,
 the one-branch network is faig's SRResNet matched within 5% of FLOPs (``faig.experiments.flops``),
-and every network of a comparison is trained by ``train_network`` on the same batches (one seeded
-generator), degradations, steps and schedule (Adam, cosine learning rate, EMA of the weights, as
-``faig.training.trainer``); the two-branch networks add their own losses (DAN: L1 on the
+and every network of a comparison is trained by ``faig.training.two_branch.train_network`` on the
+same batches (one seeded generator), degradations, steps and schedule (Adam, cosine learning rate,
+EMA of the weights, as ``faig train``); the two-branch networks add their own losses (DAN: L1 on the
 degradation code; DASR: MoCo's contrastive loss, the encoder trained alone for the first sixth of
 the steps, as DASR pre-trains it). PSNR on RGB (``faig.evaluate.score_pairs``) over the ``test``
 split, mean ± std over seeds.
@@ -16,30 +16,26 @@ split, mean ± std over seeds.
 The settings follow each method's protocol at the chosen scale s (isotropic 21x21 Gaussian blur,
 Eq. 1): training blur sigma on a 10-point grid over [0.2, s] (the DAN and DASR papers' ranges:
 [0.2, 2] at x2, [0.2, 4] at x4; their released x2 scripts train on [0.2, 4]) and, for blur+noise,
-noise sigma on a 6-point grid over [0, 0.1] (DASR's 0-25 of 255); test blur from DAN's Gaussian8 widths (8 sigmas over [0.8, 1.6] at x2, [1.35, 2.4]
-at x3, [1.8, 3.2] at x4) or, for DASR, sigmas spread over the training range (6 from 0.15 s to
+noise sigma on a 6-point grid over [0, 0.1] (DASR's 0-25 of 255); test blur from DAN's Gaussian8
+widths (8 sigmas over [0.8, 1.6] at x2, [1.35, 2.4] at x3, [1.8, 3.2] at x4) or, for DASR, sigmas spread over the training range (6 from 0.15 s to
 0.9 s; 3 with noise); with noise, each sigma with noise 5, 15 and 25 of 255. Each test image is
 degraded by a fixed few of these (round robin, seeded).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import torch
-import torch.nn.functional as F
 from torch import nn
-from tqdm import tqdm
 
-from faig.data.degradations import Degradation, DegradationSampler, degrade_batch, degrade_image, sample_degradations
+from faig.data.degradations import Degradation, DegradationSampler, degrade_image
 from faig.data.layout import Pair
-from faig.data.patches import augment, check_patchable, random_crop
+from faig.data.patches import check_patchable
 from faig.data.splits import NamedImage, load_images
 from faig.devices import resolve_device
 from faig.errors import FaigError
@@ -47,12 +43,13 @@ from faig.evaluate import score_pairs
 from faig.experiments.common import mean_std
 from faig.experiments.flops import INPUT_SIZE, TOLERANCE, Complexity, Match, complexity, match_one_branch
 from faig.files import atomic_path, check_writable_dir, write_json
-from faig.models.dan import DAN, NOISE_SIGMA_MAX, DANConfig, degradation_code
+from faig.models.dan import DAN, NOISE_SIGMA_MAX, DANConfig
 from faig.models.dasr import DASR, DASRConfig
 from faig.models.interpolation import Bicubic
 from faig.models.registry import ArchConfig, build_model
 from faig.training.config import TrainConfig
-from faig.training.trainer import RunState, optimiser_step, run_steps, smoothed
+from faig.training.two_branch import (Objective, TwoBranchLosses, dan_objective, dasr_objective, l1_objective,
+                                     train_network)
 
 METHODS: tuple[str, ...] = ("dan", "dasr")
 SETTINGS: tuple[str, ...] = ("blur", "blur+noise")
@@ -69,9 +66,6 @@ PAPER_TABLE1: dict[tuple[str, str], dict[str, tuple[float, float]]] = {
 # A Table 1 training in progress is saved this often (and on SIGINT/SIGTERM): a lent GPU's call lasts
 # at most 10 minutes, and a CPU run goes on across sessions.
 CHECKPOINT_MINUTES = 2.0
-# DASR's key patches at step t of seed n are drawn from a generator seeded KEY_SEED_STRIDE * n + t.
-KEY_SEED_STRIDE = 1_000_003
-
 GAUSSIAN8_RANGES = {2: (0.8, 1.6), 3: (1.35, 2.4), 4: (1.8, 3.2)}
 TEST_NOISE = (5 / 255, 15 / 255, 25 / 255)
 
@@ -134,189 +128,6 @@ def evaluation_pairs(images: list[NamedImage], degradations: tuple[Degradation, 
             name = f"{image.name}/{k}"
             pairs.append(Pair(name, degrade_image(image.hr, name, degradations[k], seed), image.hr))
     return pairs
-
-
-def labelled_batch(images: list[NamedImage], config: TrainConfig, generator: torch.Generator,
-                   device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor, list[Degradation]]:
-    """``faig.data.patches.training_batch`` (the same draws, so the same LR and GT) plus the
-    degradation each sample got, which DAN's code loss needs. The GT patches are degraded on
-    ``device`` (the CPU by default), so a GPU run is not held back by Eq. 1 on the CPU.
-
-    Returns:
-        (LR N x 3 x g/s x g/s, GT N x 3 x g x g, the N degradations).
-
-    Example:
-        >>> config = TrainConfig(ArchConfig("srresnet", 2), batch_size=2, gt_size=24,
-        ...                      degradations=DegradationSampler(2, blur_prob=1.0, blur_sigmas=(1.5,)))
-        >>> lr, gt, degradations = labelled_batch([NamedImage("x", torch.rand(1, 3, 32, 32))], config,
-        ...                                       torch.Generator().manual_seed(0))
-        >>> tuple(lr.shape), tuple(gt.shape), degradations[0].blur_sigma
-        ((2, 3, 12, 12), (2, 3, 24, 24), 1.5)
-    """
-    picks = torch.randint(len(images), (config.batch_size,), generator=generator).tolist()
-    gt = torch.cat([augment(random_crop(images[i].hr, config.gt_size, generator), generator, config.channel_shuffle,
-                            config.channel_gain) for i in picks])
-    degradations = sample_degradations(config.degradations, config.batch_size, generator)
-    gt = gt.to(device or torch.device("cpu"))
-    return degrade_batch(gt, degradations, generator), gt, degradations
-
-
-# An objective maps (network, LR, GT, degradations, step) to the loss of one training step.
-Objective = Callable[[nn.Module, torch.Tensor, torch.Tensor, list[Degradation], int], torch.Tensor]
-
-
-@dataclass(frozen=True)
-class TwoBranchLosses:
-    """The two-branch networks' extra losses: DAN's code L1 weight; DASR's contrastive weight, the
-    fraction of steps its encoder trains alone (DASR: 100 of 600 epochs), and its key patch's side
-    as a fraction of the LR patch's."""
-
-    code_weight: float = 1.0
-    contrastive_weight: float = 1.0
-    encoder_warmup: float = 1 / 6
-    key_fraction: float = 0.5
-
-
-def l1_objective(model: nn.Module, lr: torch.Tensor, gt: torch.Tensor, degradations: list[Degradation],
-                 step: int) -> torch.Tensor:
-    """The one-branch network's loss: L1 between its output and the GT (as ``faig.training``).
-
-    Example:
-        >>> l1_objective(nn.Identity(), torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 0.5), [], 0)
-        tensor(0.5000)
-    """
-    return F.l1_loss(model(lr), gt)
-
-
-def dan_objective(losses: TwoBranchLosses) -> Objective:
-    """DAN's loss: L1 on the last SR image plus ``code_weight`` times L1 on the last code.
-
-    Example:
-        >>> net = DAN(DANConfig(width=4, blocks=1, estimator_width=4, estimator_blocks=1, iterations=2))
-        >>> loss = dan_objective(TwoBranchLosses())(net, torch.rand(1, 3, 6, 6), torch.rand(1, 3, 12, 12),
-        ...                                         [Degradation(2, 1.0)], 0)
-        >>> loss.dim(), loss.item() > 0
-        (0, True)
-    """
-
-    def objective(model: nn.Module, lr: torch.Tensor, gt: torch.Tensor, degradations: list[Degradation],
-                  step: int) -> torch.Tensor:
-        sr, code = model.forward_with_code(lr)
-        target = degradation_code(degradations).to(code.device)
-        return F.l1_loss(sr, gt) + losses.code_weight * F.l1_loss(code, target)
-
-    return objective
-
-
-def key_patches(lr: torch.Tensor, fraction: float, generator: torch.Generator) -> torch.Tensor:
-    """One random crop of each LR patch (side ``fraction`` of its side), flipped and transposed at
-    random: another patch with the same degradation (isotropic blur and white noise commute with
-    the square's symmetries), DASR's positive key.
-
-    Example:
-        >>> key_patches(torch.rand(3, 3, 16, 16), 0.5, torch.Generator().manual_seed(0)).shape
-        torch.Size([3, 3, 8, 8])
-    """
-    side = max(int(lr.shape[-1] * fraction), 4)
-    return torch.cat([augment(random_crop(lr[i:i + 1], side, generator), generator) for i in range(len(lr))])
-
-
-def dasr_objective(losses: TwoBranchLosses, steps: int, seed: int) -> Objective:
-    """DASR's loss: ``contrastive_weight`` times MoCo's InfoNCE (query: the LR patch, key: another
-    patch of it) plus, after the encoder's warm-up, L1 of the SR image restored under the query's
-    representation. The key patches are drawn by a generator seeded from ``seed`` and the step (not
-    the data's, so batches stay shared; and no state, so a resumed run draws the same keys)."""
-    warmup = int(steps * losses.encoder_warmup)
-
-    def objective(model: nn.Module, lr: torch.Tensor, gt: torch.Tensor, degradations: list[Degradation],
-                  step: int) -> torch.Tensor:
-        representation, projection = model.encode(lr)
-        generator = torch.Generator().manual_seed(KEY_SEED_STRIDE * seed + step)
-        loss = losses.contrastive_weight * model.contrastive_loss(
-            projection, key_patches(lr, losses.key_fraction, generator))
-        if step >= warmup:
-            loss = loss + F.l1_loss(model.restore(lr, representation), gt)
-        return loss
-
-    return objective
-
-
-@torch.no_grad()
-def copy_buffers(target: nn.Module, source: nn.Module) -> None:
-    """Copy every buffer (batch-norm statistics, DASR's queue) of ``source`` into ``target``: the
-    EMA averages parameters only, and DASR's encoder needs its current statistics.
-
-    Example:
-        >>> source, target = nn.BatchNorm2d(2), nn.BatchNorm2d(2)
-        >>> _ = source.running_mean.fill_(0.5)
-        >>> copy_buffers(target, source)
-        >>> target.running_mean
-        tensor([0.5000, 0.5000])
-    """
-    for mine, theirs in zip(target.buffers(), source.buffers()):
-        mine.copy_(theirs)
-
-
-def train_network(model: nn.Module, objective: Objective, config: TrainConfig, images: list[NamedImage],
-                  device: torch.device, progress: bool = False, label: str = "", checkpoint: Path | None = None,
-                  tag: dict | None = None, checkpoint_minutes: float = CHECKPOINT_MINUTES) -> tuple[nn.Module, dict]:
-    """Train one network of a comparison: ``config.steps`` Adam steps (betas, cosine learning rate
-    and EMA as ``faig.training.trainer``; buffers are copied into the EMA) on batches drawn by
-    ``torch.Generator().manual_seed(config.seed)``, so every network trained under the same config
-    sees the same batches.
-
-    With ``checkpoint``, the run is interruption-proof as ``faig train`` is (``run_steps``): it is
-    saved there every ``checkpoint_minutes`` and on SIGINT/SIGTERM, continued bit-identically from
-    it when it holds this run (same ``config`` and ``tag``); a checkpoint of another run is ignored
-    and replaced. The caller removes it once the finished run's result is kept.
-
-    Args:
-        model: the network (moved to ``device``; its frozen parameters are not optimised).
-        objective: the loss of one step.
-        config: steps, learning rate, batch, patch size, degradation mix and seed.
-        images: the training images.
-        checkpoint: where the unfinished run is kept (None: nowhere).
-        tag: what else the run depends on (the networks' and losses' settings).
-
-    Returns:
-        (the EMA copy in eval mode, {"train_seconds", "seconds_per_step", "final_loss", "segments"}).
-
-    Raises:
-        TrainingInterrupted: SIGINT or SIGTERM arrived (the checkpoint is saved).
-
-    Example:
-        >>> config = TrainConfig(ArchConfig("srresnet", 2, width=4, depth=1), steps=2, batch_size=2, gt_size=24)
-        >>> ema, run = train_network(build_model(config.arch), l1_objective, config,
-        ...                          [NamedImage("x", torch.rand(1, 3, 32, 32))], torch.device("cpu"))
-        >>> ema.training, sorted(run)
-        (False, ['final_loss', 'seconds_per_step', 'segments', 'train_seconds'])
-    """
-    model.to(device).train()
-    run = RunState(model, copy.deepcopy(model).eval(),
-                   torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr,
-                                    betas=config.betas),
-                   torch.Generator().manual_seed(config.seed), tag=tag)
-    if checkpoint is not None and checkpoint.is_file():
-        try:
-            run.restore(checkpoint, config)
-        except FaigError:  # another run's (or a damaged) checkpoint: this run starts afresh and replaces it
-            if progress:
-                tqdm.write(f"{label}: {checkpoint} holds another run or is damaged; starting from step 0")
-
-    def one_step() -> None:
-        lr, gt, degradations = labelled_batch(images, config, run.generator, device)
-        value = optimiser_step(model, run.ema, run.optimizer, config, run.step,
-                               objective(model, lr, gt, degradations, run.step))
-        copy_buffers(run.ema, model)
-        run.running_loss = smoothed(run.running_loss, value)
-        run.step += 1
-        bar.update(1)
-
-    with tqdm(total=config.steps, initial=run.step, disable=not progress, desc=label, dynamic_ncols=True,
-              mininterval=2.0) as bar:
-        timing = run_steps(run, config, one_step, device, checkpoint, checkpoint_minutes,
-                           "the same command continues it")
-    return run.ema, {**timing, "final_loss": round(run.running_loss, 6)}
 
 
 @dataclass(frozen=True)
@@ -436,7 +247,7 @@ def _train_and_score(kind: str, method: str, chosen: Setting, config: BranchesCo
         model, objective = build_model(match.arch), l1_objective
     label = f"{NETWORK_NAMES[method if kind == 'two_branch' else kind]} {method} {chosen.name} seed {seed}"
     ema, run = train_network(model, objective, config.train_config(match.arch, chosen.train, seed),
-                             train_images, device, progress, label, checkpoint_file(cache), key)
+                             train_images, device, progress, label, checkpoint_file(cache), key, CHECKPOINT_MINUTES)
     result = {"key": key, "psnr": score_pairs(ema, pairs, config.scale, with_ssim=False)["psnr"], "run": run}
     with atomic_path(cache.with_suffix(".pt")) as tmp:
         torch.save({k: v.cpu() for k, v in ema.state_dict().items()}, tmp)
