@@ -11,13 +11,23 @@ import torch
 from faig.errors import FaigError
 
 
+# The largest seed any command takes: numpy's limit, and small enough that image_seed's name-and-seed
+# mix (crc32 + 1,000,003 x seed) stays within torch's 64-bit seeds.
+SEED_MAX = 2**32 - 1
+
+
+def _bound_text(bound: float) -> str:
+    """A bound as the user would type it: integers whole (4294967295, not 4.29497e+09), floats short."""
+    return str(bound) if isinstance(bound, numbers.Integral) else f"{bound:g}"
+
+
 def _range_text(low: float | None, high: float | None, open_low: bool, open_high: bool) -> str:
     if low is not None and high is not None:
-        return f"in {'(' if open_low else '['}{low:g}, {high:g}{')' if open_high else ']'}"
+        return f"in {'(' if open_low else '['}{_bound_text(low)}, {_bound_text(high)}{')' if open_high else ']'}"
     if low is not None:
-        return f"{'>' if open_low else '>='} {low:g}"
+        return f"{'>' if open_low else '>='} {_bound_text(low)}"
     if high is not None:
-        return f"{'<' if open_high else '<='} {high:g}"
+        return f"{'<' if open_high else '<='} {_bound_text(high)}"
     return ""
 
 
@@ -44,6 +54,17 @@ def check_number(name: str, value: object, low: float | None = None, high: float
         wanted = " ".join(filter(None, ["an integer" if integer else "a finite number",
                                         _range_text(low, high, open_low, open_high)]))
         raise FaigError(f"{name} must be {wanted}, got {value!r}")
+
+
+def check_seed(name: str, value: object) -> None:
+    """Refuse a seed that is not an integer in [0, 2**32 - 1]: the one range every command's seed
+    can take, checked where it enters, so that a huge or negative seed is a one-line error and not
+    torch's "Overflow when unpacking long long" halfway through a run.
+
+    Raises:
+        FaigError: e.g. "--seed must be an integer in [0, 4294967295], got -1".
+    """
+    check_number(name, value, 0, SEED_MAX, integer=True)
 
 
 def check_images(function: str, images: object, channels: int | None = 3, single: bool = False) -> None:

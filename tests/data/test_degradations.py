@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -172,6 +174,33 @@ class TestNamedVariants:
 
         with pytest.raises(FaigError):
             variant(name)
+
+    @pytest.mark.parametrize("name, expected", [("blur.5", {"blur": 0.5}), ("noise0.05", {"noise": 0.05}),
+                                                ("jpeg50+blur2", {"jpeg": 50.0, "blur": 2.0})])
+    def test_a_level_is_digits_with_an_optional_decimal_point(self, name, expected):
+        from faig.data.degradations import variant_parts
+
+        assert variant_parts(name) == expected
+
+    @pytest.mark.parametrize("name", ["noise1_0", "jpegnan", "jpeginf", "jpeg1e400", "blurnan", "noise-0.1",
+                                      "noise 0.1", "blur2.", "blur+jpeg+50", "blur,noise"])
+    def test_levels_float_would_take_are_refused_in_one_line(self, name):
+        from faig.data.degradations import variant
+
+        with pytest.raises(FaigError, match=f"^unknown degradation variant '{re.escape(name)}': use clean, or blur, noise, jpeg "
+                                            r"with an optional level \(digits, with an optional decimal point\)"):
+            variant(name)
+
+    def test_a_jpeg_quality_too_long_to_be_finite_is_refused_before_it_is_made_an_int(self):
+        from faig.data.degradations import variant
+
+        name = "jpeg" + "9" * 400  # float() of 400 digits is inf
+        with pytest.raises(FaigError, match=r"^a JPEG quality is a whole number from 1 to 100, not inf "):
+            variant(name)
+        with pytest.raises(FaigError, match=r"^a JPEG quality is a whole number from 1 to 100, not 0 \('jpeg0'\)$"):
+            variant("jpeg0")
+        with pytest.raises(FaigError, match=r"^a JPEG quality is a whole number from 1 to 100, not nan \('jpeg'\)$"):
+            variant("jpeg", jpeg_quality=float("nan"))
 
     def test_official_style_folder_names(self):
         from faig.data.degradations import variant

@@ -127,6 +127,52 @@ def test_an_unreadable_image_is_described_in_words(tmp_path):
     assert str(error.value) == f"cannot read image {tmp_path / 'corrupt.png'}: not an image file, or a damaged one"
 
 
+@pytest.mark.parametrize("bad, count", [((np.nan,), "1 pixel value is"), ((np.inf, -np.inf), "2 pixel values are")])
+def test_a_float_image_with_non_finite_pixels_is_refused_naming_the_file(tmp_path, bad, count):
+    import imageio.v3 as iio
+
+    array = np.full((4, 4, 3), 0.5, np.float32)
+    array[1, 2, : len(bad)] = bad
+    iio.imwrite(tmp_path / "float.tif", array)
+    with pytest.raises(FaigError) as error:
+        read_image(tmp_path / "float.tif")
+    assert str(error.value) == (f"cannot read image {tmp_path / 'float.tif'}: {count} not finite (nan or infinity); "
+                                "a float image must hold finite numbers")
+
+
+def test_finite_float_pixels_outside_0_1_are_still_clipped(tmp_path):
+    import imageio.v3 as iio
+
+    array = np.full((4, 4, 3), 0.5, np.float32)
+    array[0, 0] = (-2.0, 3.0, 0.25)
+    iio.imwrite(tmp_path / "float.tif", array)
+    assert read_image(tmp_path / "float.tif")[0, :, 0, 0].tolist() == [0.0, 1.0, 0.25]
+
+
+def test_an_image_too_large_for_pillow_is_said_to_be_too_large(tmp_path, monkeypatch):
+    from PIL import Image
+
+    write_image(tmp_path / "big.png", torch.rand(1, 3, 8, 6))
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10)  # Pillow refuses more than twice this: 20 pixels
+    with pytest.raises(FaigError) as error:
+        read_image(tmp_path / "big.png")
+    assert str(error.value) == f"cannot read image {tmp_path / 'big.png'}: the image is too large (48 pixels; " \
+                               "Pillow reads at most 20)"
+
+
+def test_a_stored_lr_image_of_the_wrong_size_is_refused_naming_the_file(tmp_path):
+    write_image(tmp_path / "set" / "GTmod12" / "0.png", torch.rand(1, 3, 48, 36))
+    write_image(tmp_path / "set" / "LRbicx2" / "0.png", torch.rand(1, 3, 10, 10))
+    write_image(tmp_path / "set" / "LRbicx2_noise0.1" / "0.png", torch.rand(1, 3, 24, 18))
+    images = folder_images(tmp_path / "set", 2)
+    with pytest.raises(FaigError) as error:
+        degraded_pairs(images, variant("clean"), folder=tmp_path / "set")
+    assert str(error.value) == (f"{tmp_path / 'set' / 'LRbicx2' / '0.png'} is 10x10 pixels; the LR image of its "
+                                "36x48 GT image at x2 must be 18x24")
+    pair, = degraded_pairs(images, variant("noise"), folder=tmp_path / "set")  # the right size is read
+    assert pair.lr.shape == (1, 3, 24, 18)
+
+
 @pytest.mark.parametrize("image, message", [
     (torch.rand(2, 3, 4, 4), r"write_image expects one image \(N = 1\), got shape \(2, 3, 4, 4\)"),
     (torch.rand(1, 1, 4, 4), r"write_image expects 3-channel images, got shape \(1, 1, 4, 4\)"),
@@ -165,6 +211,8 @@ def test_too_many_tiles_is_a_faig_error():
     (dict(noise_sigma=-1.0), "--noise-sigma must be a finite number >= 0, got -1.0"),
     (dict(noise_sigma=float("inf")), "--noise-sigma must be a finite number >= 0, got inf"),
     (dict(scale=0), "--scale must be an integer >= 1, got 0"),
+    (dict(seed=20_000_000_000_000), r"--seed must be an integer in \[0, 4294967295\], got 20000000000000"),
+    (dict(seed=-1), r"--seed must be an integer in \[0, 4294967295\], got -1"),
 ])
 def test_write_layout_refuses_bad_options_before_writing(tmp_path, hr_folder, kwargs, message):
     with pytest.raises(FaigError, match=f"^{message}$"):

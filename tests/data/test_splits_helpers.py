@@ -7,6 +7,7 @@ import torch
 
 from faig.data.degradations import image_seed
 from faig.data.splits import NamedImage, centre_crops
+from faig.errors import FaigError
 
 
 def coded(height: int, width: int) -> torch.Tensor:
@@ -62,3 +63,20 @@ def test_image_seed_is_fixed_per_name_and_seed_and_the_seed_moves_it(name):
     assert len({image_seed(name, s) for s in range(4)}) == 4
     assert image_seed(name) == image_seed(name, 0)
     assert image_seed(name) != image_seed(name + "x")
+
+
+def test_image_seed_takes_the_largest_seed_and_torch_takes_the_result():
+    seed = image_seed("", 2**32 - 1)
+    assert seed == (2**32 - 1) * 1_000_003
+    assert torch.Generator().manual_seed(seed).initial_seed() == seed
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 20_000_000_000_000, 99999999999999999999])
+def test_image_seed_refuses_a_seed_out_of_range_for_every_synthesised_input(seed):
+    from faig.data.degradations import degrade_image, variant
+
+    message = rf"^seed must be an integer in \[0, 4294967295\], got {seed}$"
+    with pytest.raises(FaigError, match=message):
+        image_seed("img0", seed)
+    with pytest.raises(FaigError, match=message):  # eval's and attribute's inputs are made here
+        degrade_image(torch.rand(1, 3, 8, 8), "img0", variant("noise"), seed)

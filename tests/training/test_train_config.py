@@ -31,11 +31,23 @@ EMBEDDED = Path(__file__).resolve().parents[2] / "src" / "faig" / "models" / "we
     (dict(channel_gain=1.0), r"channel_gain must be a finite number in \[0, 1\), got 1.0"),
     (dict(ema_decay=float("inf")), r"ema_decay must be a finite number in \[0, 1\], got inf"),
     (dict(stage="final"), "stage must be one of baseline, target, got 'final'"),
+    (dict(seed=-1), r"seed must be an integer in \[0, 4294967295\], got -1"),
+    (dict(seed=99999999999999999999), r"seed must be an integer in \[0, 4294967295\], got 99999999999999999999"),
     (dict(degradations=DegradationSampler(scale=3)), "degradations.scale must equal the network's scale 2, got 3"),
 ])
 def test_bad_values_are_refused_naming_the_field(changes, message):
     with pytest.raises(FaigError, match=f"^{message}$"):
         replace(BASE, **changes)
+
+
+def test_the_preset_and_a_saved_configuration_refuse_a_seed_torch_cannot_take(tmp_path):
+    message = r"seed must be an integer in \[0, 4294967295\], got 2000000000000000000000"
+    with pytest.raises(FaigError, match=f"^{message}$"):
+        preset_config("embedded", "srresnet", "baseline", seed=2 * 10**21)
+    (tmp_path / "config.json").write_text(json.dumps({**BASE.to_dict(), "seed": 2 * 10**21}))
+    with pytest.raises(FaigError, match=f"config.json: {message}$"):
+        load_config(tmp_path / "config.json")
+    assert replace(BASE, seed=2**32 - 1).seed == 2**32 - 1
 
 
 def test_never_validating_is_allowed():

@@ -15,13 +15,14 @@ Variants are named by kinds joined with ``+``, each with an optional level: ``bl
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 
-from faig.checks import check_images, check_number
+from faig.checks import check_images, check_number, check_seed
 from faig.errors import FaigError
 
 
@@ -114,6 +115,10 @@ DEFAULT_JPEG_QUALITY = 30  # Real-ESRGAN's lowest training quality
 # (0.5) at its default level (JPEG quality 30, Real-ESRGAN's lowest): issue 12's wider mix.
 MIX_KINDS: tuple[str, ...] = ("jpeg",)
 
+# A level as a variant name writes it: digits with an optional decimal point (2, 0.05, .5), nothing
+# more: float() would also take "1_0", "nan", "inf" and "1e400".
+_LEVEL = re.compile(r"\d*\.?\d+")
+
 
 def variant_parts(name: str) -> dict[str, float | None]:
     """The kinds a variant name holds and their levels (None: the default level).
@@ -125,7 +130,8 @@ def variant_parts(name: str) -> dict[str, float | None]:
         {}
 
     Raises:
-        FaigError: an unknown kind, a malformed level, or a kind named twice.
+        FaigError: an unknown kind, a level that is not plain digits with an optional decimal point
+            (``noise1_0``, ``jpegnan``), or a kind named twice.
     """
     if name == "clean":
         return {}
@@ -133,14 +139,11 @@ def variant_parts(name: str) -> dict[str, float | None]:
     for token in name.split("+"):
         kind = next((k for k in KINDS if token.startswith(k)), None)
         level = token[len(kind):] if kind else ""
-        try:
-            value = float(level) if level else None
-        except ValueError:
-            kind = None
-        if kind is None or kind in parts:
+        if kind is None or kind in parts or (level and not _LEVEL.fullmatch(level)):
             raise FaigError(f"unknown degradation variant {name!r}: use clean, or {', '.join(KINDS)} with an "
-                            "optional level, joined by + (e.g. blur, blur1, noise0.05, jpeg50, blur+noise)")
-        parts[kind] = value
+                            "optional level (digits, with an optional decimal point), joined by + "
+                            "(e.g. blur, blur1, noise0.05, jpeg50, blur+noise)")
+        parts[kind] = float(level) if level else None
     return parts
 
 
@@ -166,12 +169,14 @@ def variant(name: str, scale: int = 2, blur_sigma: float = 2.0, noise_sigma: flo
         Degradation(scale=2, blur_sigma=1.0, noise_sigma=None, kernel_size=21, jpeg_quality=50)
 
     Raises:
-        FaigError: a name :func:`variant_parts` refuses, or a level out of range.
+        FaigError: a name :func:`variant_parts` refuses, or a level out of range (a JPEG quality
+            that is not a whole number from 1 to 100, checked before it is made an int: a level of
+            400 digits is inf).
     """
     parts = variant_parts(name)
     level = {"blur": blur_sigma, "noise": noise_sigma, "jpeg": jpeg_quality}
     chosen = {kind: (level[kind] if value is None else value) for kind, value in parts.items()}
-    if "jpeg" in chosen and chosen["jpeg"] != int(chosen["jpeg"]):
+    if "jpeg" in chosen and not (1 <= chosen["jpeg"] <= 100 and float(chosen["jpeg"]).is_integer()):
         raise FaigError(f"a JPEG quality is a whole number from 1 to 100, not {chosen['jpeg']:g} ({name!r})")
     return Degradation(scale=scale, blur_sigma=chosen.get("blur"), noise_sigma=chosen.get("noise"),
                        kernel_size=kernel_size, jpeg_quality=int(chosen["jpeg"]) if "jpeg" in chosen else None)
@@ -339,7 +344,13 @@ def degrade_batch(hr: torch.Tensor, degradations: list[Degradation],
 
 
 def image_seed(name: str, seed: int = 0) -> int:
-    """A fixed noise seed per image name, so every evaluation sees the same noisy input."""
+    """A fixed noise seed per image name, so every evaluation sees the same noisy input.
+
+    Raises:
+        FaigError: a seed outside [0, 2**32 - 1] (:func:`~faig.checks.check_seed`): every
+            synthesised input (``faig data``, ``eval``, ``attribute``) passes here.
+    """
+    check_seed("seed", seed)
     return zlib.crc32(name.encode()) + 1_000_003 * seed
 
 

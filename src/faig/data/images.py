@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,12 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 def to_rgb_float(array: np.ndarray) -> np.ndarray:
     """Any 8/16-bit or float, gray, gray+alpha, RGB or RGBA array as HxWx3 float32 in [0, 1].
 
-    Grayscale is repeated to three channels and alpha is dropped, as SR data loaders do.
+    Grayscale is repeated to three channels and alpha is dropped, as SR data loaders do; float
+    values outside [0, 1] are clipped, but nan and infinities are refused (clipping would keep nan,
+    and the pixel would turn black without a word).
+
+    Raises:
+        FaigError: an unsupported data type or shape, or a float array with non-finite values.
     """
     if array.dtype == np.uint8:
         data = array.astype(np.float32) / 255.0
@@ -27,6 +33,10 @@ def to_rgb_float(array: np.ndarray) -> np.ndarray:
     elif array.dtype == bool:
         data = array.astype(np.float32)
     elif np.issubdtype(array.dtype, np.floating):
+        bad = int(np.count_nonzero(~np.isfinite(array)))
+        if bad:
+            raise FaigError(f"{bad} pixel value{'s are' if bad != 1 else ' is'} not finite (nan or infinity); "
+                            "a float image must hold finite numbers")
         data = np.clip(array.astype(np.float32), 0.0, 1.0)
     else:
         raise FaigError(f"unsupported image data type {array.dtype}")
@@ -58,22 +68,41 @@ def tensor_to_uint8(image: torch.Tensor) -> np.ndarray:
     return array.cpu().numpy()
 
 
+def _too_large_text(error: Exception) -> str:
+    """Why Pillow refused an image as a possible decompression bomb, with its pixel count and
+    Pillow's limit when its message gives them (it names no width or height)."""
+    found = re.search(r"(\d+) pixels\) exceeds limit of (\d+) pixels", str(error))
+    sizes = f" ({int(found[1]):,} pixels; Pillow reads at most {int(found[2]):,})" if found else ""
+    return f"the image is too large{sizes}"
+
+
 def read_image(path: str | os.PathLike) -> torch.Tensor:
-    """Read an image file as a 1x3xHxW float32 tensor in [0, 1]; a one-line FaigError if unreadable."""
+    """Read an image file as a 1x3xHxW float32 tensor in [0, 1]; a one-line FaigError if unreadable.
+
+    Raises:
+        FaigError: naming the file: missing, not an image, too large for Pillow, or holding data
+            :func:`to_rgb_float` refuses (nan pixels, an unsupported type or shape).
+    """
     import imageio.v3 as iio
+    from PIL import Image
 
     path = Path(path)
     if not path.is_file():
         raise FaigError(f"image not found: {path}")
     try:
         array = np.asarray(iio.imread(path))
+    except Image.DecompressionBombError as error:
+        raise FaigError(f"cannot read image {path}: {_too_large_text(error)}") from None
     except Exception as error:  # imageio raises many types for corrupt files
         if isinstance(error, OSError) and error.errno is not None:
             raise  # the file could not be opened (permission denied, ...): the CLI says so
         raise FaigError(f"cannot read image {path}: not an image file, or a damaged one") from None
     if array.ndim == 4:  # animated or multi-page: first frame
         array = array[0]
-    return array_to_tensor(array)
+    try:
+        return array_to_tensor(array)
+    except FaigError as error:
+        raise FaigError(f"cannot read image {path}: {error}") from None
 
 
 def write_image(path: str | os.PathLike, image: torch.Tensor) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from faig.checks import check_number
+from faig.checks import check_number, check_seed
 from faig.data.degradations import VARIANTS, Degradation, degrade_image, variant
 from faig.data.images import read_image, write_image
 from faig.data.splits import GT_FOLDER, NamedImage
@@ -39,16 +39,35 @@ def variant_folder(degradation: Degradation) -> str:
     return name
 
 
+def _check_stored_lr(path: str | os.PathLike, lr: torch.Tensor, hr: torch.Tensor, scale: int) -> None:
+    """Refuse a stored LR image that is not its GT image's size / ``scale``: the network's output
+    would not line up with the GT, and the error would come later, about the metric, not the file.
+
+    Raises:
+        FaigError: e.g. "set/LRbicx2/0.png is 10x10 pixels; the LR image of its 48x48 GT image at x2
+            must be 24x24".
+    """
+    height, width = hr.shape[-2] // scale, hr.shape[-1] // scale
+    if tuple(lr.shape[-2:]) != (height, width):
+        raise FaigError(f"{path} is {lr.shape[-1]}x{lr.shape[-2]} pixels; the LR image of its "
+                        f"{hr.shape[-1]}x{hr.shape[-2]} GT image at x{scale} must be {width}x{height}")
+
+
 def degraded_pairs(images: list[NamedImage], degradation: Degradation, seed: int = 0,
                    folder: str | os.PathLike | None = None) -> list[Pair]:
     """LR/HR pairs for one degradation: read from ``folder``'s official sub-folder when it has the
-    file, otherwise synthesised by Eq. 1 with each image's fixed noise seed."""
+    file, otherwise synthesised by Eq. 1 with each image's fixed noise seed.
+
+    Raises:
+        FaigError: a stored LR image of the wrong size (:func:`_check_stored_lr`), or a bad seed.
+    """
     stored = Path(folder) / variant_folder(degradation) if folder is not None else None
     pairs = []
     for image in images:
         path = stored / f"{image.name}.png" if stored is not None else None
         if path is not None and path.is_file():
             lr = read_image(path)
+            _check_stored_lr(path, lr, image.hr, degradation.scale)
         else:
             lr = degrade_image(image.hr, image.name, degradation, seed)
         pairs.append(Pair(image.name, lr, image.hr))
@@ -66,7 +85,7 @@ def check_layout_options(out_dir: str | os.PathLike, scale: int = 2, blur_sigma:
     check_number("--scale", scale, 1, integer=True)
     check_number("--blur-sigma", blur_sigma, 0, open_low=True)
     check_number("--noise-sigma", noise_sigma, 0)
-    check_number("--seed", seed, integer=True)
+    check_seed("--seed", seed)
     if not variants:
         raise FaigError("--variants names no variant")
     for name in variants:

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from dataclasses import asdict, dataclass, field
 
-from faig.checks import check_number
+from faig.checks import check_number, check_seed
 from faig.data.degradations import MIX_KINDS, DegradationSampler
 from faig.errors import FaigError
 from faig.models.registry import ArchConfig, check_preset, preset_arch
@@ -70,7 +70,7 @@ class TrainConfig:
         check_number("ema_decay", self.ema_decay, 0, 1)
         check_number("val_every", self.val_every, 0, integer=True)
         check_number("checkpoint_every", self.checkpoint_every, 1, integer=True)
-        check_number("seed", self.seed, integer=True)
+        check_seed("seed", self.seed)
         check_number("channel_gain", self.channel_gain, 0, 1, open_high=True)
         if self.degradations.scale != scale:
             raise FaigError(f"degradations.scale must equal the network's scale {scale}, "
