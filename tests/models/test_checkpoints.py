@@ -1,4 +1,5 @@
 import io
+import json
 import os
 import pickle
 import stat
@@ -6,8 +7,10 @@ from collections import OrderedDict
 
 import pytest
 import torch
+from safetensors.torch import save_file
 
 from faig.errors import FaigError
+from faig.files import write_tensors
 from faig.models.checkpoints import (check_same_structure, load_model, load_pair, load_state_dict, read_metadata,
                                      save_weights)
 from faig.models.registry import ArchConfig, build_model
@@ -123,3 +126,60 @@ def test_mismatched_pair_names_the_first_differing_tensor(tmp_path):
     b = dict(a, **{"body.1.conv2.weight": torch.zeros(8, 8, 1, 1)})
     with pytest.raises(FaigError, match=r"differ at 'body.1.conv2.weight': \(8, 8, 3, 3\) vs \(8, 8, 1, 1\)"):
         check_same_structure(a, b)
+
+
+def test_another_tools_safetensors_loads_like_a_state_dict(tmp_path):
+    model = build_model(SMALL)
+    save_file(model.state_dict(), tmp_path / "torch.safetensors", metadata={"format": "pt"})
+    assert read_metadata(tmp_path / "torch.safetensors") == {"format": "pt"}
+    loaded, config = load_model(tmp_path / "torch.safetensors")
+    assert config == SMALL
+    x = torch.rand(1, 3, 5, 5)
+    torch.testing.assert_close(loaded(x), model.eval()(x))
+
+
+def test_a_foreign_string_beside_faig_arch_is_kept(tmp_path):
+    wide = ArchConfig("srresnet", 2, width=8, depth=2, first_width=16)  # first_width: only the header says so
+    header = {"faig_arch": json.dumps(wide.to_dict()), "format": "pt", "metrics": json.dumps({"steps": 3})}
+    write_tensors(tmp_path / "m.safetensors", build_model(wide).state_dict(), header)
+    assert read_metadata(tmp_path / "m.safetensors") == {"faig_arch": wide.to_dict(), "format": "pt",
+                                                         "metrics": {"steps": 3}}
+    assert load_model(tmp_path / "m.safetensors")[1] == wide
+
+
+@pytest.mark.parametrize("faig_arch, message", [
+    ("{not json", r"m.safetensors: its faig_arch header is not JSON \('\{not json'\); "
+                  "faig stores the architecture there as a JSON object"),
+    ('{"arch": "srresnet", "scale": 2, "width": 8, "depth": 2, "foo": 1}',
+     "m.safetensors: bad faig_arch header: unknown architecture field 'foo'; allowed: arch, scale, width, depth, "
+     "first_width"),
+    ("[1, 2]", r"m.safetensors: bad faig_arch header: an architecture must be an object with an arch and any of "
+               r"scale, width, depth, first_width, got \[1, 2\]"),
+    ('{"arch": "srresnet", "width": -1, "depth": 2}',
+     "m.safetensors: bad faig_arch header: width must be an integer >= 1, got -1"),
+    ('{"arch": "srresnet", "scale": "2", "width": 8, "depth": 2}',
+     "m.safetensors: bad faig_arch header: scale must be an integer >= 1, got '2'"),
+    ('{"arch": "nope"}', "m.safetensors: bad faig_arch header: unknown architecture 'nope'; choose from rrdbnet, "
+                         "srcnn_style, srresnet, swinir"),
+])
+def test_a_malformed_faig_arch_header_names_the_file_and_the_field(tmp_path, faig_arch, message):
+    write_tensors(tmp_path / "m.safetensors", build_model(SMALL).state_dict(), {"faig_arch": faig_arch})
+    with pytest.raises(FaigError, match=message):
+        load_model(tmp_path / "m.safetensors")
+
+
+def test_a_pair_of_identical_weights_is_refused(tmp_path):
+    model = build_model(SMALL)
+    save_weights(tmp_path / "a.safetensors", model, SMALL)
+    save_file(model.state_dict(), tmp_path / "copy.safetensors")
+    for target in ("a.safetensors", "copy.safetensors"):
+        with pytest.raises(FaigError, match="^baseline and target hold the same weights: there is no change to "
+                                            "attribute$"):
+            load_pair(tmp_path / "a.safetensors", tmp_path / target)
+    with torch.no_grad():
+        model.conv_last.bias[0] += 1e-3  # one value differs: a pair
+    save_weights(tmp_path / "b.safetensors", model, SMALL)
+    baseline, target, config = load_pair(tmp_path / "a.safetensors", tmp_path / "b.safetensors")
+    assert config == SMALL
+    change = (target.conv_last.bias - baseline.conv_last.bias).detach()
+    assert change[0].item() == pytest.approx(1e-3) and torch.equal(change[1:], torch.zeros(2))

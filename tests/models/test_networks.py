@@ -88,6 +88,41 @@ def test_bad_arch_and_scale():
         preset_weights("paper", "srresnet", "target")
 
 
+@pytest.mark.parametrize("fields, message", [
+    (dict(width=0), "width must be an integer >= 1, got 0"),
+    (dict(width=-1), "width must be an integer >= 1, got -1"),
+    (dict(scale="2"), "scale must be an integer >= 1, got '2'"),
+    (dict(scale=2.0), "scale must be an integer >= 1, got 2.0"),
+    (dict(depth=True), "depth must be an integer >= 0, got True"),
+    (dict(depth=-1), "depth must be an integer >= 0, got -1"),
+    (dict(first_width=0), "first_width must be an integer >= 1, got 0"),
+    (dict(arch=3), "arch must be an architecture name .a string., got 3"),
+])
+def test_arch_config_refuses_values_no_network_has(fields, message):
+    with pytest.raises(FaigError, match=message):
+        ArchConfig(**{"arch": "srresnet", **fields})
+
+
+def test_arch_config_round_trips_through_its_dict_and_allows_no_body():
+    config = ArchConfig("srcnn_style", 3, width=16, depth=0, first_width=8)
+    assert ArchConfig.from_dict(config.to_dict()) == config
+    assert ArchConfig.from_dict({"arch": "swinir"}) == ArchConfig("swinir")
+
+
+@pytest.mark.parametrize("data, message", [
+    ([1, 2], r"an architecture must be an object with an arch and any of scale, width, depth, first_width, "
+             r"got \[1, 2\]"),
+    ({"scale": 2}, r"must be an object with an arch .*, got \{'scale': 2\}"),
+    ({"arch": "srresnet", "foo": 1},
+     "unknown architecture field 'foo'; allowed: arch, scale, width, depth, first_width"),
+    ({"arch": "nope"}, "unknown architecture 'nope'; choose from rrdbnet, srcnn_style, srresnet, swinir"),
+    ({"arch": "srresnet", "width": -1}, "width must be an integer >= 1, got -1"),
+])
+def test_arch_config_from_dict_refuses_malformed_data(data, message):
+    with pytest.raises(FaigError, match=message):
+        ArchConfig.from_dict(data)
+
+
 def test_bicubic_reference_keeps_constant_images_and_has_no_weights():
     from faig.devices import model_device
     from faig.models.interpolation import Bicubic

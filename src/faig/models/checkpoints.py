@@ -1,7 +1,8 @@
 """Weights on disk: safetensors for our files, BasicSR ``.pth`` read with ``weights_only=True``.
 
 A ``.pth`` that holds anything but tensors is refused before any of it runs. Our safetensors files
-carry their :class:`ArchConfig` (and any other metadata) as JSON in the header.
+carry their :class:`ArchConfig` (``faig_arch``) and any other metadata as JSON in the header; other
+tools' safetensors files carry plain strings there (``{"format": "pt"}``) and load like a ``.pth``.
 """
 
 from __future__ import annotations
@@ -25,22 +26,45 @@ from faig.files import write_tensors
 from faig.models.registry import ArchConfig, build_model, infer_config
 
 PICKLE_SUFFIXES = (".pth", ".pt")
+ARCH_KEY = "faig_arch"  # the header entry that holds a checkpoint's ArchConfig
 
 
 def save_weights(path: str | os.PathLike, model: nn.Module, config: ArchConfig,
                  metadata: dict | None = None) -> None:
     """Write a model's state dict as safetensors with its architecture in the header, atomically."""
-    header = {"faig_arch": json.dumps(config.to_dict())}
+    header = {ARCH_KEY: json.dumps(config.to_dict())}
     header.update({key: json.dumps(value) for key, value in (metadata or {}).items()})
     write_tensors(path, model.state_dict(), header)
 
 
+def _decoded(path: str | os.PathLike, key: str, value: str) -> object:
+    """A header value decoded from JSON, as faig writes them; a value that is not JSON is another
+    tool's (safetensors.torch writes ``{"format": "pt"}``) and stays the string it is, except
+    ``faig_arch``, which faig must read.
+
+    Raises:
+        FaigError: ``faig_arch`` is not JSON.
+    """
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        if key == ARCH_KEY:
+            raise FaigError(f"{path}: its {ARCH_KEY} header is not JSON ({value[:40]!r}); "
+                            "faig stores the architecture there as a JSON object") from None
+        return value
+
+
 def read_metadata(path: str | os.PathLike) -> dict:
-    """The JSON metadata our safetensors files carry (empty for other files)."""
+    """The metadata of a safetensors file, JSON values decoded and other tools' strings kept as they
+    are (empty for other files).
+
+    Raises:
+        FaigError: the ``faig_arch`` entry is not JSON.
+    """
     if Path(path).suffix != ".safetensors":
         return {}
     with safe_open(str(path), framework="pt") as handle:
-        return {k: json.loads(v) for k, v in (handle.metadata() or {}).items()}
+        return {key: _decoded(path, key, value) for key, value in (handle.metadata() or {}).items()}
 
 
 def _imports_python_names(stream: IO[bytes]) -> bool:
@@ -127,11 +151,34 @@ def check_same_structure(first: dict[str, torch.Tensor], second: dict[str, torch
                             f"{tuple(first[key].shape)} vs {tuple(second[key].shape)}")
 
 
+def check_weights_differ(first: dict[str, torch.Tensor], second: dict[str, torch.Tensor]) -> None:
+    """Refuse two state dicts of the same structure that hold the same values in every tensor: the
+    same weights twice leave FAIG nothing to attribute (every score would be 0, every ranking arbitrary)."""
+    if all(torch.equal(first[key], second[key]) for key in first):
+        raise FaigError("baseline and target hold the same weights: there is no change to attribute")
+
+
+def checkpoint_config(path: str | os.PathLike, state: dict[str, torch.Tensor]) -> ArchConfig:
+    """The architecture of a checkpoint: its ``faig_arch`` header when it has one, otherwise read off
+    its tensors (a BasicSR ``.pth``, another tool's safetensors file).
+
+    Raises:
+        FaigError: a ``faig_arch`` that is not a valid architecture (named with the file), or tensors
+        of no registered network.
+    """
+    stored = read_metadata(path).get(ARCH_KEY)
+    if stored is None:
+        return infer_config(state)
+    try:
+        return ArchConfig.from_dict(stored)
+    except FaigError as error:
+        raise FaigError(f"{path}: bad {ARCH_KEY} header: {error}") from None
+
+
 def load_model(path: str | os.PathLike, expected_scale: int | None = None) -> tuple[nn.Module, ArchConfig]:
     """A network ready for inference (eval mode) from any supported checkpoint."""
     state = load_state_dict(path)
-    stored = read_metadata(path).get("faig_arch")
-    config = ArchConfig(**stored) if stored else infer_config(state)
+    config = checkpoint_config(path, state)
     if expected_scale is not None and config.scale != expected_scale:
         raise FaigError(f"{path} is a x{config.scale} network; x{expected_scale} was asked for")
     model = build_model(config)
@@ -144,8 +191,10 @@ def load_model(path: str | os.PathLike, expected_scale: int | None = None) -> tu
 
 
 def load_pair(baseline: str | os.PathLike, target: str | os.PathLike) -> tuple[nn.Module, nn.Module, ArchConfig]:
-    """The baseline and target networks of Sec. 4.1, refused unless their tensors line up."""
-    check_same_structure(load_state_dict(baseline), load_state_dict(target))
+    """The baseline and target networks of Sec. 4.1, refused unless their tensors line up and differ."""
+    baseline_state, target_state = load_state_dict(baseline), load_state_dict(target)
+    check_same_structure(baseline_state, target_state)
+    check_weights_differ(baseline_state, target_state)
     baseline_model, config = load_model(baseline)
     target_model, _ = load_model(target)
     return baseline_model, target_model, config

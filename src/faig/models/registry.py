@@ -16,13 +16,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Callable, ClassVar, Protocol, TypeVar
 
 import torch
 from torch import nn
 
+from faig.checks import check_number
 from faig.errors import FaigError
 
 
@@ -36,8 +37,49 @@ class ArchConfig:
     depth: int = 16
     first_width: int = 64
 
+    def __post_init__(self) -> None:
+        """Refuse fields no network can be built from (wrong types, zero or negative widths), so that a
+        bad checkpoint header or training config fails in one line before any network is built.
+
+        Whether ``arch`` is registered and supports ``scale`` is :func:`build_model`'s check: the
+        presets below are built before the networks register themselves.
+
+        Raises:
+            FaigError: e.g. "width must be an integer >= 1, got -1".
+        """
+        if not isinstance(self.arch, str):
+            raise FaigError(f"arch must be an architecture name (a string), got {self.arch!r}")
+        check_number("scale", self.scale, 1, integer=True)
+        check_number("width", self.width, 1, integer=True)
+        check_number("depth", self.depth, 0, integer=True)
+        check_number("first_width", self.first_width, 1, integer=True)
+
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @staticmethod
+    def from_dict(data: object) -> "ArchConfig":
+        """The configuration :meth:`to_dict` wrote (a checkpoint's ``faig_arch``, a training config's
+        ``arch``), read back from JSON: an object with ``arch`` and any of the other fields, naming a
+        registered architecture.
+
+        Example:
+            >>> ArchConfig.from_dict({"arch": "srresnet", "width": 8})
+            ArchConfig(arch='srresnet', scale=2, width=8, depth=16, first_width=64)
+
+        Raises:
+            FaigError: not an object, an unknown field, no ``arch``, a bad value or an unknown network.
+        """
+        names = [field.name for field in fields(ArchConfig)]
+        if not isinstance(data, dict) or "arch" not in data:
+            raise FaigError(f"an architecture must be an object with an arch and any of {', '.join(names[1:])}, "
+                            f"got {data!r}")
+        unknown = [key for key in data if key not in names]
+        if unknown:
+            raise FaigError(f"unknown architecture field {unknown[0]!r}; allowed: {', '.join(names)}")
+        config = ArchConfig(**data)
+        check_arch(config.arch)
+        return config
 
 
 class Architecture(Protocol):
