@@ -62,8 +62,7 @@ class TrainConfig:
             check_number("betas", beta, 0, 1, open_high=True)
         check_number("cosine_period", self.cosine_period, 0, integer=True)
         check_number("batch_size", self.batch_size, 1, integer=True)
-        scale = self.arch.scale
-        check_number("arch.scale", scale, 1, integer=True)
+        scale = self.arch.scale  # an integer >= 1: ArchConfig checks its own fields
         check_number("gt_size", self.gt_size, 2 * scale, integer=True)
         if self.gt_size % scale:
             raise FaigError(f"gt_size must be a multiple of the scale {scale}, got {self.gt_size}")
@@ -82,7 +81,7 @@ class TrainConfig:
     @staticmethod
     def from_dict(data: dict) -> "TrainConfig":
         data = dict(data)
-        data["arch"] = ArchConfig(**data["arch"])
+        data["arch"] = ArchConfig.from_dict(data["arch"])
         sampler = dict(data["degradations"])
         sampler["blur_sigmas"] = tuple(sampler["blur_sigmas"])
         sampler["noise_sigmas"] = tuple(sampler["noise_sigmas"])
