@@ -45,6 +45,10 @@ def test_data_writes_the_official_layout(capsys, tmp_path, hr_folder):
 
 @pytest.mark.parametrize("argv,message", [
     (["eval", "--arch", "edsr"], "unknown architecture 'edsr'"),
+    (["eval", "--arch", ","],
+     "--arch ',' names no architecture; give one or more of rrdbnet, srcnn_style, srresnet, swinir, comma-separated"),
+    (["eval", "--arch", ""], "--arch '' names no architecture"),
+    (["reproduce", "--arch", " , ", "--out", "x"], "--arch ' , ' names no architecture"),
     (["eval", "--preset", "paper", "--arch", "srresnet"], "ships no weights"),
     (["eval", "--model", "missing.safetensors"], "checkpoint not found"),
     (["eval", "--split", "nowhere", "--model", "x"], "unknown split 'nowhere'"),
@@ -148,6 +152,44 @@ def test_an_output_folder_that_is_a_file_is_refused_before_work(capsys, tmp_path
     code, _, err = run(capsys, *command, "--out", str(tmp_path / "out"))
     assert code == 1 and err == f"faig: error: output folder {tmp_path / 'out'} is a file\n"
     assert (tmp_path / "out").read_text() == "mine"
+
+
+@pytest.mark.parametrize("command, what", [
+    (["data", "--split", "test"], "folder"), (["attribute", "--method", "abs"], "folder"),
+    (["train", "--stage", "baseline", "--steps", "1", "--quiet"], "folder"), (["reproduce", "--quick"], "folder"),
+    (["eval"], "file"),
+])
+def test_an_empty_output_path_is_refused_and_nothing_is_written_here(capsys, tmp_path, monkeypatch, command, what):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *command, "--out", "")
+    assert code == 1 and out == "" and err.startswith(f"faig: error: output {what} '' names no {what}; give a path")
+    assert err.count("\n") == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_reproduce_reads_every_folder_before_any_work(capsys, tmp_path, monkeypatch):
+    """A folder the run cannot use is refused with the error its late load would give, before the
+    first step, and at the scale of the networks analysed (here a x3 pair)."""
+    import torch
+
+    import faig.reproduce.run
+    from faig.data.images import write_image
+
+    monkeypatch.setattr(faig.reproduce.run, "run_seed", lambda *args: pytest.fail("worked before reading folders"))
+    (tmp_path / "nonimg").mkdir()
+    (tmp_path / "nonimg" / "b.png").write_text("not an image")
+    write_image(tmp_path / "five" / "x.png", torch.rand(1, 3, 5, 5))
+    x3 = ArchConfig("srresnet", 3, width=8, depth=1)
+    for stage in ("b", "t"):
+        save_weights(tmp_path / f"{stage}.safetensors", build_model(x3), x3)
+    out = str(tmp_path / "out")
+    code, _, err = run(capsys, "reproduce", "--quick", "--arch", "srresnet", "--calibrate-dir",
+                       str(tmp_path / "nonimg"), "--out", out, "--quiet")
+    assert code == 1 and err == (f"faig: error: cannot read image {tmp_path / 'nonimg' / 'b.png'}: "
+                                 f"not an image file, or a damaged one\n")
+    code, _, err = run(capsys, "reproduce", "--quick", "--baseline", str(tmp_path / "b.safetensors"), "--target",
+                       str(tmp_path / "t.safetensors"), "--test-dir", str(tmp_path / "five"), "--out", out, "--quiet")
+    assert code == 1 and err == f"faig: error: image too small for x3: {tmp_path / 'five' / 'x.png'}\n"
+    assert not (tmp_path / "out").exists()
 
 
 def test_eval_out_must_be_a_writable_file_path_before_evaluating(capsys, tmp_path, monkeypatch):

@@ -1,6 +1,10 @@
-"""format_table: the console table of ``faig eval``, cell by cell."""
+"""format_table: the console table of ``faig eval``, cell by cell; evaluate_models' refusals."""
 
-from faig.evaluate import format_table
+import pytest
+
+import faig.data.splits
+from faig.errors import FaigError
+from faig.evaluate import evaluate_models, format_table
 
 
 def scores(psnr: float, ssim: float) -> dict:
@@ -27,3 +31,9 @@ def test_model_files_are_rows_by_stem_and_a_long_label_is_not_cut():
     assert format_table(result) == ("/data/hr (1 image, x4): PSNR dB / SSIM\n"
                                     "a_rather_long_checkpoint_name noise  24.44 / 0.7111\n"
                                     "short                  noise 100.00 / 1.0000")
+
+
+def test_an_empty_list_of_architectures_is_refused_not_read_as_the_presets(monkeypatch):
+    monkeypatch.setattr(faig.data.splits, "load_images", lambda *a: pytest.fail("loaded images before the check"))
+    with pytest.raises(FaigError, match="^no architecture named$"):
+        evaluate_models(archs=())

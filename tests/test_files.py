@@ -87,3 +87,14 @@ def test_an_output_file_in_a_read_only_folder_is_refused(tmp_path, monkeypatch):
     with pytest.raises(FaigError, match=f"is not writable \\({folder} is read-only\\)"):
         check_writable_dir(folder / "new" / "deeper")
     check_writable_file(tmp_path / "e.json")
+
+
+def test_an_empty_output_path_is_refused_not_taken_as_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FaigError) as error:
+        check_writable_dir("")
+    assert str(error.value) == "output folder '' names no folder; give a path (. for the current folder)"
+    with pytest.raises(FaigError, match="^output file '' names no file; give a path$"):
+        check_writable_file("")
+    check_writable_dir(".")
+    check_writable_file("e.json")  # a file in the current folder: its parent is ".", not ""

@@ -12,10 +12,17 @@ from faig.errors import FaigError
 
 
 def _archs(text: str | None) -> tuple[str, ...] | None:
-    """The architectures a comma-separated ``--arch`` names (None: the preset's)."""
-    from faig.models.registry import check_arch
+    """The architectures a comma-separated ``--arch`` names (None: the preset's); one that names
+    none (``,``) is refused rather than read as "the preset's"."""
+    from faig.models.registry import ARCH_REGISTRY, check_arch
 
-    return None if text is None else tuple(check_arch(name.strip()) for name in text.split(",") if name.strip())
+    if text is None:
+        return None
+    archs = tuple(check_arch(name.strip()) for name in text.split(",") if name.strip())
+    if not archs:
+        raise FaigError(f"--arch {text!r} names no architecture; give one or more of "
+                        f"{', '.join(ARCH_REGISTRY.names())}, comma-separated")
+    return archs
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
@@ -49,12 +56,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from faig.evaluate import evaluate_models, format_table
     from faig.files import check_writable_file, write_text
 
-    if args.out:
+    if args.out is not None:
         check_writable_file(args.out)
     result = evaluate_models(args.preset, _archs(args.arch), args.model, args.split, args.hr_dir,
                              tuple(args.variants.split(",")), args.scale, args.seed, args.device)
     text = json.dumps(result, indent=2)
-    if args.out:
+    if args.out is not None:
         write_text(args.out, text + "\n")
     print(text if args.json else format_table(result))
     return 0

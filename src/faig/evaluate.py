@@ -51,11 +51,13 @@ def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] | None = No
     """PSNR/SSIM per variant of a preset's baseline and target networks (or of the checkpoints
     given) on an embedded split or a folder: ``{"split", "images", "models": {arch: {stage: {variant:
     {"psnr", "ssim"}}}}}`` (with ``model_paths``: ``{"models": {file stem: {variant: ...}}}``);
-    ``archs`` None: the networks the preset ships."""
+    ``archs`` None: the networks the preset ships (an empty tuple is refused, not read as None)."""
     from faig.data.splits import load_images
     from faig.models.checkpoints import load_model
     from faig.models.registry import preset_archs, preset_weights, shipped_archs
 
+    if archs is not None and not archs:
+        raise FaigError("no architecture named")
     for name in variants:
         variant(name)
     images = load_images(split, hr_dir, scale)
@@ -72,7 +74,7 @@ def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] | None = No
         models = {Path(p).stem: scores(p) for p in model_paths}
     else:
         models = {arch: {stage: scores(preset_weights(preset, arch, stage)) for stage in ("baseline", "target")}
-                  for arch in (archs or shipped_archs(preset) or preset_archs(preset))}
+                  for arch in (shipped_archs(preset) or preset_archs(preset) if archs is None else archs)}
     return {"split": str(hr_dir) if hr_dir else split, "scale": scale, "images": [i.name for i in images],
             "models": models}
 

@@ -54,11 +54,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def check_writable_dir(path: str | os.PathLike) -> None:
-    """Refuse, before any work, an output folder that is a file or cannot be created or written.
+    """Refuse, before any work, an output folder that is empty, a file, or cannot be created or
+    written. ``Path('')`` is the current folder, so an empty ``--out`` would silently write there:
+    callers pass the text they were given, not a Path made of it.
 
     Raises:
         FaigError: naming the folder and what is wrong with it.
     """
+    if not os.fspath(path):
+        raise FaigError("output folder '' names no folder; give a path (. for the current folder)")
     folder = Path(path)
     existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
     if folder.exists() and not folder.is_dir():
@@ -70,11 +74,14 @@ def check_writable_dir(path: str | os.PathLike) -> None:
 
 
 def check_writable_file(path: str | os.PathLike) -> None:
-    """Refuse, before any work, an output file that is a folder or whose folder cannot be written.
+    """Refuse, before any work, an output file that is empty, a folder, or whose folder cannot be
+    written.
 
     Raises:
         FaigError: naming the file (or its folder) and what is wrong with it.
     """
+    if not os.fspath(path):
+        raise FaigError("output file '' names no file; give a path")
     file = Path(path)
     if file.is_dir():
         raise FaigError(f"output file {file} is a folder")

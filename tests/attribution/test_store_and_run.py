@@ -122,6 +122,36 @@ def test_bad_options_get_one_line_errors(tiny_pair, tiny_images, kwargs, message
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.parametrize("method", ["abs", "random"])
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(quadrature="bogus"),
+     "unknown quadrature 'bogus'; choose from gausslegendre, riemann_left, riemann_trapezoid"),
+    (dict(steps=0), "--steps (with gausslegendre) must be an integer >= 1, got 0"),
+    (dict(quadrature="riemann_trapezoid", steps=1), "--steps (with riemann_trapezoid) must be an integer >= 2, got 1"),
+])
+def test_a_bad_quadrature_is_refused_even_where_no_path_is_integrated(tiny_pair, method, kwargs, message):
+    with pytest.raises(FaigError) as error:
+        attribute(method, *tiny_pair, [], progress=False, **kwargs)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (lambda tmp: dict(split="bogus"), "unknown split 'bogus'; choose from train, discover, calibrate, test"),
+    (lambda tmp: dict(hr_dir=tmp / "trunc"),
+     "cannot read image {tmp}/trunc/x.png: not an image file, or a damaged one"),
+    (lambda tmp: dict(hr_dir=tmp / "nowhere"), "not a folder: {tmp}/nowhere"),
+])
+def test_abs_reads_the_images_named_though_it_needs_none(checkpoints, monkeypatch, kwargs, message):
+    monkeypatch.setattr(api, "attribute", lambda *a, **k: pytest.fail("attributed before reading the images"))
+    (checkpoints / "trunc").mkdir()
+    (checkpoints / "trunc" / "x.png").write_bytes((checkpoints / "hr" / "img0.png").read_bytes()[:200])
+    with pytest.raises(FaigError) as error:
+        run_attribute(checkpoints / "out", "abs", baseline=checkpoints / "baseline.safetensors",
+                      target=checkpoints / "target.safetensors", progress=False, **kwargs(checkpoints))
+    assert str(error.value) == message.format(tmp=checkpoints)
+    assert not (checkpoints / "out").exists()
+
+
 def test_an_empty_image_set_is_refused(tiny_pair):
     with pytest.raises(FaigError, match="empty"):
         attribute("faig", *tiny_pair, [], progress=False)

@@ -110,6 +110,37 @@ def test_modulate_with_an_index_file_writes_the_modulated_output(tmp_path, model
             modulate_image(photo, degradation, strength, tmp_path / "x.png", filters=ranking, **model_files)
 
 
+@pytest.mark.parametrize("options, message", [
+    (lambda tmp: dict(out=tmp / "m.txt"),
+     "cannot write image {tmp}/m.txt: the suffix must be one of .png, .jpg, .jpeg, .bmp, .tif, .tiff, .webp"),
+    (lambda tmp: dict(cache_dir=tmp / "afile"), "output folder {tmp}/afile is a file"),
+    (lambda tmp: dict(cache_dir=""), "output folder '' names no folder"),
+    (lambda tmp: dict(device="bogus"), "unknown device 'bogus'; use cpu, cuda or cuda:N"),
+    (lambda tmp: dict(device="cuda:99"), "device 'cuda:99' asked for, but this machine has"),
+])
+def test_bad_options_are_refused_before_the_filters_are_found(tmp_path, model_files, photo, monkeypatch, options,
+                                                               message):
+    monkeypatch.setattr(modulation, "load_pair", lambda *a: pytest.fail("loaded the models before checking"))
+    monkeypatch.setattr(modulation, "discovered_rankings", lambda *a: pytest.fail("attributed before checking"))
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(FaigError) as error:
+        modulate_image(photo, "blur", 0.5, **{"out": tmp_path / "m.png", **options(tmp_path)}, **model_files)
+    assert message.format(tmp=tmp_path) in str(error.value)
+    assert not (tmp_path / "m.png").exists() and not (tmp_path / "m.txt").exists()
+
+
+def test_a_lambda_whose_output_overflows_is_refused_naming_it(tmp_path, model_files, photo, pair_models):
+    index = FilterIndex.from_module(pair_models[1])
+    ranking = tmp_path / "blur_index.txt"
+    write_index_file(ranking, torch.arange(index.total), index)
+    with pytest.raises(FaigError, match=r"^λ = 1e\+308 makes the modulated network's output overflow \(not finite\); "
+                                        r"choose a smaller \|λ\|"):
+        modulate_image(photo, "blur", 1e308, tmp_path / "m.png", filters=ranking, percent=100, **model_files)
+    assert not (tmp_path / "m.png").exists()
+    strong = read_image(modulate_image(photo, "blur", 1.5, tmp_path / "m.png", filters=ranking, **model_files))
+    assert strong.shape == (1, 3, 32, 40) and torch.isfinite(strong).all()
+
+
 def test_an_index_file_of_another_network_is_refused(tmp_path, model_files, photo):
     other = FilterIndex.from_module(build_model(ArchConfig("srcnn_style", 2, width=8, depth=1, first_width=4)))
     ranking = tmp_path / "blur_index.txt"

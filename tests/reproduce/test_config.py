@@ -1,7 +1,9 @@
 import pytest
+import torch
 
+from faig.data.images import write_image
 from faig.errors import FaigError
-from faig.reproduce.config import make_config, rerun_command
+from faig.reproduce.config import check_folders, make_config, rerun_command
 
 
 def test_overrides_are_applied_and_seed_counts_capped():
@@ -13,7 +15,9 @@ def test_overrides_are_applied_and_seed_counts_capped():
 @pytest.mark.parametrize("options,message", [
     (dict(seeds=0), "--seeds must be at least 1"), (dict(retrain_steps=0), "--retrain-steps must be at least 1"),
     (dict(archs=("vgg",)), "unknown architecture 'vgg'"), (dict(archs=()), "no architecture named"),
-    (dict(preset="huge"), "unknown preset 'huge'")])
+    (dict(preset="huge"), "unknown preset 'huge'"),
+    (dict(folders={"test": "/nonexistent"}), "^--test-dir '/nonexistent' is not a folder$"),
+    (dict(folders={"test": ""}), "^--test-dir '' is not a folder$")])
 def test_bad_settings_are_refused_in_one_line(options, message):
     with pytest.raises(FaigError, match=message):
         make_config(**options)
@@ -53,3 +57,36 @@ def test_a_wider_mix_picks_the_architectures_that_ship_its_target(tmp_path, monk
     for path in tmp_path.iterdir():
         path.unlink()
     assert make_config().archs == ("srresnet", "srcnn_style", "swinir")  # nothing shipped: all, trained here
+
+
+def _folder(path, *sizes):
+    """A folder of random images of the given sizes (none: an empty folder)."""
+    path.mkdir()
+    for index, size in enumerate(sizes):
+        write_image(path / f"{index}.png", torch.rand(1, 3, size, size))
+    return path
+
+
+@pytest.mark.parametrize("split, sizes, message", [
+    ("calibrate", (), "no images in {folder}"),
+    ("test", (24, 1), "image too small for x2: {folder}/1.png"),
+    ("test", (3,), "image too small for x2: {folder}/0.png"),
+    ("discover", (24,), "cannot read image {folder}/bad.png: not an image file, or a damaged one"),
+    ("train", (32, 20), "training image 1 (20x20) is smaller than the 32px patch"),
+])
+def test_a_folder_the_run_cannot_use_is_refused_with_the_runs_own_error(tmp_path, split, sizes, message):
+    folder = _folder(tmp_path / split, *sizes)
+    if split == "discover":
+        (folder / "bad.png").write_text("not an image")
+    config = make_config(archs=("srresnet",), quick=True, folders={split: str(folder)})
+    with pytest.raises(FaigError) as error:
+        check_folders(config, scale=2)
+    assert message.format(folder=folder) in str(error.value)
+
+
+def test_folders_of_usable_images_pass_at_the_networks_scale(tmp_path):
+    folders = {"train": _folder(tmp_path / "train", 32), "test": _folder(tmp_path / "test", 5, 4)}
+    config = make_config(archs=("srresnet",), quick=True, folders={k: str(v) for k, v in folders.items()})
+    check_folders(config, scale=2)
+    with pytest.raises(FaigError, match=f"image too small for x3: {folders['test']}/0.png"):
+        check_folders(config, scale=3)

@@ -16,11 +16,11 @@ from faig.models.checkpoints import load_model
 from faig.models.registry import build_model
 from faig.data.degradations import DegradationSampler
 from faig.errors import FaigError
-from faig.models.checkpoints import load_state_dict
+from faig.models.checkpoints import load_state_dict, save_weights
 from faig.models.registry import ArchConfig
 from faig.training.config import TrainConfig, load_config, preset_config
 from faig.training.trainer import (TrainingInterrupted, checkpoint_path, ema_decay, ema_update, learning_rate,
-                                  train)
+                                  train, train_stages)
 
 TINY = TrainConfig(arch=ArchConfig("srresnet", 2, width=8, depth=1), steps=6, lr=1e-3, batch_size=4, gt_size=24,
                    degradations=DegradationSampler(2, 0.5, (2.0,), 0.5, (0.1,)), val_split="discover",
@@ -217,6 +217,20 @@ def test_an_unwritable_output_is_refused_before_training(hr_folder, tmp_path, mo
         train(TINY, tmp_path / "file", hr_dir=hr_folder, progress=False)
     with pytest.raises(FaigError, match="is a file"):
         train(TINY, tmp_path / "file" / "below", hr_dir=hr_folder, progress=False)
+
+
+def test_a_bad_init_is_refused_before_the_baseline_trains(tmp_path, monkeypatch):
+    monkeypatch.setattr(trainer_module, "train", lambda *a, **k: pytest.fail("trained before --init was read"))
+    (tmp_path / "text.safetensors").write_text("not a checkpoint")
+    small = ArchConfig("srresnet", 2, width=8, depth=1)
+    save_weights(tmp_path / "small.safetensors", build_model(small), small)
+    for init, message in [(tmp_path / "nope.safetensors", f"checkpoint not found: {tmp_path / 'nope.safetensors'}"),
+                          (tmp_path / "text.safetensors", "not a safetensors file, or a damaged one"),
+                          (tmp_path / "small.safetensors", "network and .*small.safetensors differ at 'conv_first")]:
+        with pytest.raises(FaigError, match=message):
+            train_stages("embedded", "srresnet", tmp_path / "out", ("baseline", "target"), init_weights=init,
+                         steps=1, progress=False)
+    assert not (tmp_path / "out").exists()
 
 
 def test_history_has_validation_and_training_crop_psnr(hr_folder, tmp_path):

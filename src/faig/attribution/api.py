@@ -67,14 +67,14 @@ class AttributeConfig:
             variant(name)
         if self.memory_mb is not None:
             check_number("--memory-mb", self.memory_mb, 0, open_low=True)
+        steps = check_rule(self.quadrature, self.steps)  # for every method: a bad option is refused, never ignored
         if self.method not in IMAGE_METHODS:
             return replace(self, degradations=degradations, quadrature=None, steps=None, elimination=None)
         elimination = (self.method == "faig") if self.elimination is None else self.elimination
         if elimination and len(degradations) < 2:
             raise FaigError("Eq. 7 needs at least two degradations to eliminate the others; "
                             "name more, or ask for Eq. 6 alone (no elimination)")
-        return replace(self, degradations=degradations, steps=check_rule(self.quadrature, self.steps),
-                       elimination=elimination)
+        return replace(self, degradations=degradations, steps=steps, elimination=elimination)
 
 
 def names(text: str | Sequence[str]) -> tuple[str, ...]:
@@ -213,7 +213,8 @@ def run_attribute(out: str | os.PathLike, methods: str | Sequence[str] = "faig",
                   groups: str | Sequence[str] = ()) -> dict[str, Attribution]:
     """``faig attribute``: load the preset's (or the given) baseline and target (for degradations
     beyond blur and noise, the preset's target fine-tuned on them), the embedded split's (or
-    ``hr_dir``'s) images, run each method and write ``out/<method>/`` (attribution.safetensors,
+    ``hr_dir``'s) images (read for every method, so a bad one is refused even for ``abs`` and
+    ``random``, which use none), run each method and write ``out/<method>/`` (attribution.safetensors,
     top1.csv, ``<degradation>_index.txt``, config.json, and per grouping named in ``groups``,
     ``output_channel`` or ``head``, its units ranked in ``units_<grouping>.csv``). Under ``torchrun``
     rank 0 writes."""
@@ -234,8 +235,8 @@ def run_attribute(out: str | os.PathLike, methods: str | Sequence[str] = "faig",
     groupings = {by: filter_groups(index, by, attention_heads(target_model)) for by in names(groups)}
     source = {"baseline": str(baseline), "target": str(target), "arch": arch_config.to_dict(),
               "images_from": str(hr_dir) if hr_dir is not None else f"embedded:{split}"}
-    needs_images = any(method in IMAGE_METHODS for method in chosen)
-    images = load_images(split, hr_dir, scale=arch_config.scale) if needs_images else []
+    # abs and random need no images, but the split or folder named is read all the same: checked, never ignored
+    images = load_images(split, hr_dir, scale=arch_config.scale)
     context = distributed.setup(device)
     try:
         results = {}

@@ -21,14 +21,15 @@ from faig.attribution.api import attribute
 from faig.attribution.filters import FilterIndex, modulated_state, read_index_file, state_of
 from faig.cache import DiskCache, file_key, settings_key
 from faig.data.degradations import MIX_KINDS, mix_kinds
-from faig.data.images import read_image, write_image
+from faig.data.images import IMAGE_SUFFIXES, read_image, write_image
 from faig.data.layout import Pair
 from faig.data.splits import load_images
+from faig.devices import resolve_device
 from faig.errors import FaigError
 from faig.experiments.common import outputs, runner
 from faig.experiments.masking import MAIN_PERCENT
 from faig.experiments.metrics import gradient_energy
-from faig.files import check_writable_file
+from faig.files import check_writable_dir, check_writable_file
 from faig.metrics import psnr
 from faig.models.checkpoints import load_pair
 from faig.models.registry import preset_weights
@@ -38,14 +39,19 @@ PAPER_LAMBDAS: tuple[float, ...] = tuple(round(0.1 * step, 1) for step in range(
 QUADRATURE = "gausslegendre"  # the rule ``faig modulate`` finds its filters with
 
 
+def modulated_network(baseline: nn.Module, target: nn.Module, selection: torch.Tensor, strength: float) -> nn.Module:
+    """θ_λ as a network of its own: a private copy of the target whose selected filters are
+    θ̄ + λ(θ − θ̄); its raw output may overflow where :func:`modulated_outputs` clamps it to 8 bit."""
+    network = runner(target)
+    network.load_state_dict(modulated_state(state_of(baseline), state_of(target), FilterIndex.from_module(target),
+                                            selection, strength))
+    return network
+
+
 def modulated_outputs(baseline: nn.Module, target: nn.Module, selection: torch.Tensor, lrs: list[torch.Tensor],
                       strengths: tuple[float, ...]) -> dict[float, list[torch.Tensor]]:
-    """The outputs of θ_λ for each λ and each LR image."""
-    index = FilterIndex.from_module(target)
-    baseline_state, target_state = state_of(baseline), state_of(target)
-    model = runner(target)
-    return {strength: outputs(model, lrs, modulated_state(baseline_state, target_state, index, selection, strength))
-            for strength in strengths}
+    """The 8-bit outputs of θ_λ for each λ and each LR image."""
+    return {strength: outputs(modulated_network(baseline, target, selection, strength), lrs) for strength in strengths}
 
 
 def modulation_curve(baseline: nn.Module, target: nn.Module, selection: torch.Tensor, pairs: list[Pair],
@@ -82,6 +88,19 @@ def discovered_rankings(baseline_path: str | os.PathLike, target_path: str | os.
     return DiskCache(Path(cache_dir) / "rankings").tensors(settings_key(settings), compute)
 
 
+def check_image_file(path: str | os.PathLike) -> None:
+    """Refuse, before any work, an output image whose suffix names no format :func:`write_image`
+    writes (no suffix: PNG), or that cannot be written.
+
+    Raises:
+        FaigError: naming the file and the suffixes allowed.
+    """
+    suffix = Path(path).suffix
+    if suffix and suffix.lower() not in IMAGE_SUFFIXES:
+        raise FaigError(f"cannot write image {path}: the suffix must be one of {', '.join(IMAGE_SUFFIXES)}")
+    check_writable_file(path)
+
+
 def modulate_image(image: str | os.PathLike, degradation: str, strength: float, out: str | os.PathLike, *,
                    preset: str = "embedded", arch: str = "srresnet", baseline: str | os.PathLike | None = None,
                    target: str | os.PathLike | None = None, filters: str | os.PathLike | None = None,
@@ -95,7 +114,7 @@ def modulate_image(image: str | os.PathLike, degradation: str, strength: float, 
         degradation: whose filters to modulate (``blur``, ``noise``, or ``jpeg``: its filters are
             found against blur and noise, on the target fine-tuned on that wider mix).
         strength: λ; 0 removes that restoration, 1 is the target, above 1 strengthens it.
-        out: the PNG to write.
+        out: the image to write: PNG, or the format its suffix names (see :func:`write_image`).
         preset, arch: the committed models to use, unless ``baseline`` and ``target`` name files.
         filters: an official ``<degradation>_index.txt`` ranking (from ``faig reproduce`` or
             ``faig attribute``), checked against the network; None: FAIG (Eq. 7) on the embedded
@@ -109,7 +128,9 @@ def modulate_image(image: str | os.PathLike, degradation: str, strength: float, 
 
     Raises:
         FaigError: an unknown degradation, a λ that is not finite, a share outside (0, 100], one
-            model file without the other, an index file made for another network.
+            model file without the other, an output file that is no image or cannot be written, an
+            unusable cache folder or device, an index file made for another network, or a λ so
+            large that the modulated network's output overflows.
 
     Example:
         >>> modulate_image("photo.png", "noise", 0.5, "less_denoised.png")  # doctest: +SKIP
@@ -123,7 +144,11 @@ def modulate_image(image: str | os.PathLike, degradation: str, strength: float, 
         raise FaigError(f"the share of filters must be in (0, 100] %, not {percent}")
     if (baseline is None) != (target is None):
         raise FaigError("give both --baseline and --target, or neither (to use --preset)")
-    check_writable_file(out)
+    check_image_file(out)
+    resolve_device(device)
+    if filters is None:
+        cache_dir = default_cache_dir() if cache_dir is None else cache_dir
+        check_writable_dir(cache_dir)
     if baseline is None or target is None:
         baseline = preset_weights(preset, arch, "baseline")
         target = preset_weights(preset, arch, "target", mix_kinds(degradations))
@@ -134,7 +159,11 @@ def modulate_image(image: str | os.PathLike, degradation: str, strength: float, 
         ranking = read_index_file(filters, index)
     else:
         ranking = discovered_rankings(baseline, target, baseline_model, target_model, arch_config.scale, steps, seed,
-                                      device, cache_dir or default_cache_dir(), progress, degradations)[degradation]
-    output = modulated_outputs(baseline_model, target_model, index.selection(ranking, percent), [lr], (strength,))
-    write_image(out, output[strength][0])
+                                      device, cache_dir, progress, degradations)[degradation]
+    with torch.no_grad():
+        output = modulated_network(baseline_model, target_model, index.selection(ranking, percent), strength)(lr)
+    if not torch.isfinite(output).all():
+        raise FaigError(f"λ = {strength} makes the modulated network's output overflow (not finite); "
+                        f"choose a smaller |λ| (the paper's run from 0 to 1.5)")
+    write_image(out, output)
     return Path(out)

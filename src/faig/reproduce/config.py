@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from faig.data.degradations import mix_kinds, variant, variant_parts
-from faig.data.splits import SPLITS
+from faig.data.patches import check_patchable
+from faig.data.splits import SPLITS, load_images
 from faig.errors import FaigError
 from faig.experiments.masking import PAPER_PERCENTS
 from faig.experiments.modulation import PAPER_LAMBDAS
@@ -166,11 +167,27 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
     for split, folder in chosen.items():
         if split not in SPLITS:
             raise FaigError(f"unknown split {split!r} for a folder; choose from {', '.join(SPLITS)}")
-        if not Path(folder).is_dir():
-            raise FaigError(f"--{split}-dir {folder} is not a folder")
+        if not folder or not Path(folder).is_dir():  # '' would be the current folder
+            raise FaigError(f"--{split}-dir {folder!r} is not a folder")
     config = replace(config, folders=tuple(sorted(chosen.items())))
     return replace(config, retrain_seeds=min(config.retrain_seeds, config.seeds),
                    prediction_seeds=min(config.prediction_seeds, config.seeds))
+
+
+def check_folders(config: ReproduceConfig, scale: int) -> None:
+    """Read every user folder as the run will (its HR images, mod-cropped to ``scale``), so that a
+    folder without images, with an unreadable one, or with one too small for ``scale`` (or, in the
+    ``train`` role, for the re-training patch) is refused before any work, with the error the run's
+    own load would give hours later.
+
+    Raises:
+        FaigError: from :func:`~faig.data.splits.load_images` or
+            :func:`~faig.data.patches.check_patchable`, naming the file or folder.
+    """
+    for split, folder in config.folders:
+        images = load_images(split, folder, scale)
+        if split == "train":
+            check_patchable(images, config.retrain.gt_size)
 
 
 def rerun_command(config: ReproduceConfig, weights: str | os.PathLike | tuple | None = None) -> str:

@@ -26,12 +26,12 @@ from faig.devices import resolve_device
 from faig.errors import FaigError
 from faig.experiments.distribution import head_shares, layer_densities, layer_shares, selection_grids
 from faig.files import check_writable_dir, write_json
-from faig.models.checkpoints import load_pair
+from faig.models.checkpoints import load_model, load_pair
 from faig.models.registry import preset_weights, weights_stem
 from faig.names import DEGRADATIONS, METHODS
 from faig.report.build import write_report
 from faig.reproduce.aggregate import aggregate
-from faig.reproduce.config import ReproduceConfig, make_config, rerun_command
+from faig.reproduce.config import ReproduceConfig, check_folders, make_config, rerun_command
 from faig.reproduce.findings import judge
 from faig.reproduce.steps import (Rankings, Setup, progress_over, retrain_psnrs, retrain_runs, step_ablation,
                                   step_attribution, step_images, step_levels, step_masking,
@@ -42,6 +42,7 @@ from faig.training.trainer import checkpoint_path, train_stages
 
 # What a run analyses: a folder of <arch>_{baseline,target}.safetensors, or one (baseline, target) pair.
 Weights = str | os.PathLike | tuple[str | os.PathLike, str | os.PathLike]
+PRESET_SCALE = 2  # the upscaling factor of the presets' networks, shipped or trained here
 
 # The settings each step's result depends on (besides the models and the seed): its cache key.
 ATTRIBUTION_SETTINGS = ("degradations", "quadrature", "steps", "discover_images", "folders")
@@ -211,17 +212,9 @@ def model_paths(preset: str, arch: str, seed: int, out_dir: Path, weights: Weigh
     preset does not ship is trained here with this seed (the target from the baseline, on the user's
     ``train`` folder and validated on the ``discover`` one when ``config`` names them), resuming
     from its checkpoint when there is one. The flag says whether any stage was trained."""
-    if isinstance(weights, tuple):
-        return Path(weights[0]), Path(weights[1]), False
     mix = config.mix if config else ()
     if weights is not None:
-        weights = Path(weights)
-        paths = tuple(weights / f"{weights_stem(arch, stage, mix if stage == 'target' else ())}.safetensors"
-                      for stage in STAGES)
-        for path in paths:
-            if not path.is_file():
-                raise FaigError(f"no {path.name} in {weights}")
-        return paths[0], paths[1], False
+        return *given_paths(arch, weights, mix), False
     folder, found, trained = out_dir / "models" / f"seed{seed}", [], False
     for stage in STAGES:
         kinds = mix if stage == "target" else ()
@@ -234,14 +227,38 @@ def model_paths(preset: str, arch: str, seed: int, out_dir: Path, weights: Weigh
             if progress:
                 tqdm.write(f"faig reproduce: the {preset} preset ships no {path.stem}; training it into {folder}",
                            file=sys.stderr)
-            train_stages(preset, arch, folder, (stage,), seed=seed, device=device, progress=progress,
-                         init_weights=found[0] if stage == "target" else None,
+            train_stages(preset, arch, folder, (stage,), scale=PRESET_SCALE, seed=seed, device=device,
+                         progress=progress, init_weights=found[0] if stage == "target" else None,
                          resume=checkpoint_path(folder, path.stem).is_file(), mix=kinds,
                          hr_dir=config.folder("train") if config else None,
                          val_dir=config.folder("discover") if config else None)
         found.append(path)
         trained = True
     return found[0], found[1], trained
+
+
+def given_paths(arch: str, weights: Weights, mix: tuple[str, ...] = ()) -> tuple[Path, Path]:
+    """The (baseline, target) files the user gave: the pair itself, or from a folder
+    ``<arch>_baseline.safetensors`` and the target of the mix (``<arch>_target[_<kinds>]``).
+
+    Raises:
+        FaigError: the folder lacks one of them.
+    """
+    if isinstance(weights, tuple):
+        return Path(weights[0]), Path(weights[1])
+    folder = Path(weights)
+    paths = tuple(folder / f"{weights_stem(arch, stage, mix if stage == 'target' else ())}.safetensors"
+                  for stage in STAGES)
+    for path in paths:
+        if not path.is_file():
+            raise FaigError(f"no {path.name} in {folder}")
+    return paths[0], paths[1]
+
+
+def analysed_scale(arch: str, weights: Weights | None, mix: tuple[str, ...] = ()) -> int:
+    """The upscaling factor of the networks a run analyses for ``arch``, known before any work (and
+    before any training): the given checkpoints' own, else :data:`PRESET_SCALE`."""
+    return PRESET_SCALE if weights is None else load_model(given_paths(arch, weights, mix)[0])[1].scale
 
 
 def models_source(weights: Weights | None, mix: tuple[str, ...] = ()) -> str:
@@ -322,8 +339,10 @@ def run(config: ReproduceConfig, out_dir: str | os.PathLike, weights: Weights | 
         device: str | None = None, progress: bool = True) -> Results:
     """:func:`reproduce` for a configuration (e.g. one smaller than ``--quick``, for tests)."""
     resolve_device(device)  # a device this machine lacks is refused before anything is written
+    check_writable_dir(out_dir)  # before Path(), which makes an empty path the current folder
     out_dir = Path(out_dir)
-    check_writable_dir(out_dir)
+    for scale in {analysed_scale(arch, weights, config.mix) for arch in config.archs}:
+        check_folders(config, scale)  # a folder the run cannot use is refused now, not after hours of work
     began = time.perf_counter()
     ledger = Ledger()
 

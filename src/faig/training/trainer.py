@@ -184,6 +184,18 @@ def _probe_images(images: list[NamedImage], scale: int) -> list[NamedImage]:
     return centre_crops(images, 144, scale)
 
 
+def initial_state(model: nn.Module, path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The weights at ``path`` that ``model`` starts from, read and refused unless they fit it, so
+    that a bad ``--init`` is one line naming the file (and the first tensor that differs).
+
+    Raises:
+        FaigError: a missing or unreadable checkpoint, or one of another network.
+    """
+    initial = load_state_dict(path)
+    check_same_structure(model.state_dict(), initial, ("network", str(path)))
+    return initial
+
+
 def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | os.PathLike | None = None,
           resume: bool = False, device: str | None = None, hr_dir: str | os.PathLike | None = None,
           progress: bool = True, gradient_mask: dict[str, torch.Tensor] | None = None,
@@ -207,9 +219,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
             without a checkpoint or with one from another configuration.
         TrainingInterrupted: SIGINT or SIGTERM arrived (the checkpoint is saved).
     """
+    check_writable_dir(out_dir)  # before Path(), which makes an empty path the current folder
     out_dir = Path(out_dir)
     name = name or default_name(config)
-    check_writable_dir(out_dir)
     checkpoint = checkpoint_path(out_dir, name)
     if resume and not checkpoint.is_file():
         raise FaigError(f"nothing to resume: no checkpoint at {checkpoint}")
@@ -227,9 +239,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
 
     model = build_model(config.arch)
     if init_weights is not None:
-        initial = load_state_dict(init_weights)
-        check_same_structure(model.state_dict(), initial, ("network", str(init_weights)))
-        model.load_state_dict(initial)
+        model.load_state_dict(initial_state(model, init_weights))
     model.to(torch_device)
     if torch_device.type == "cpu":  # oneDNN's convolutions train 15-25% faster on NHWC memory (2-core CPU)
         model.to(memory_format=torch.channels_last)
@@ -369,12 +379,15 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
     if steps is not None and steps < 1:
         raise FaigError(f"--steps must be at least 1, got {steps}")
     check_number("--checkpoint-minutes", checkpoint_minutes, 0)
-    check_writable_dir(Path(out_dir))
+    check_writable_dir(out_dir)
     if config_file is not None:
         configs = [load_config(config_file)]
         arch = configs[0].arch.arch
     else:
         configs = [preset_config(preset, arch, stage, scale, seed, mix) for stage in stages]
+    for config in configs:  # a bad --init is refused before the first stage trains, not after the baseline
+        if config.stage == "target" and init_weights is not None:
+            initial_state(build_model(config.arch), init_weights)
     results = {}
     for config in configs:
         if steps is not None:
