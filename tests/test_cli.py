@@ -157,7 +157,7 @@ def test_an_output_folder_that_is_a_file_is_refused_before_work(capsys, tmp_path
 @pytest.mark.parametrize("command, what", [
     (["data", "--split", "test"], "folder"), (["attribute", "--method", "abs"], "folder"),
     (["train", "--stage", "baseline", "--steps", "1", "--quiet"], "folder"), (["reproduce", "--quick"], "folder"),
-    (["eval"], "file"),
+    (["branches", "--quick", "--quiet"], "folder"), (["eval"], "file"),
 ])
 def test_an_empty_output_path_is_refused_and_nothing_is_written_here(capsys, tmp_path, monkeypatch, command, what):
     monkeypatch.chdir(tmp_path)

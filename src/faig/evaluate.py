@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from faig.checks import check_seed
 from faig.data.degradations import VARIANTS, variant
 from faig.data.layout import Pair, degraded_pairs
 from faig.data.splits import NamedImage
@@ -60,6 +61,7 @@ def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] | None = No
         raise FaigError("no architecture named")
     for name in variants:
         variant(name)
+    check_seed("--seed", seed)
     images = load_images(split, hr_dir, scale)
     torch_device = resolve_device(device)
 

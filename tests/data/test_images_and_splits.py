@@ -61,6 +61,14 @@ def test_embedded_splits_are_disjoint_and_fixed():
         embedded_split("val")
 
 
+def test_an_empty_folder_path_is_refused_not_read_as_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_image(tmp_path / "here.png", torch.rand(1, 3, 8, 8))
+    for read in (lambda: folder_images(""), lambda: load_images(hr_dir="")):
+        with pytest.raises(FaigError, match="an image folder of '' names no folder"):
+            read()
+
+
 def test_folder_images_mod_crop_to_scale(hr_folder):
     images = folder_images(hr_folder, scale=4)
     assert [i.name for i in images] == ["img0", "img1", "img2"]

@@ -230,6 +230,9 @@ def test_a_bad_init_is_refused_before_the_baseline_trains(tmp_path, monkeypatch)
         with pytest.raises(FaigError, match=message):
             train_stages("embedded", "srresnet", tmp_path / "out", ("baseline", "target"), init_weights=init,
                          steps=1, progress=False)
+    with pytest.raises(FaigError, match="--init gives the target stage its starting weights"):
+        train_stages("embedded", "srresnet", tmp_path / "out", ("baseline",), init_weights=tmp_path / "small.safetensors",
+                     steps=1, progress=False)
     assert not (tmp_path / "out").exists()
 
 
@@ -277,7 +280,7 @@ def test_a_saved_config_trains_again(hr_folder, tmp_path):
     again = load_config(tmp_path / "first" / "srresnet_baseline.json")
     assert again == replace(TINY, steps=2)
     (tmp_path / "bad.json").write_text('{"arch": 3}')
-    with pytest.raises(FaigError, match="not a faig training configuration"):
+    with pytest.raises(FaigError, match=r"bad\.json: an architecture must be an object with an arch .* got 3"):
         load_config(tmp_path / "bad.json")
 
 

@@ -27,7 +27,7 @@ from faig.attribution.quadrature import check_rule
 from faig.attribution.result import Attribution, rank
 from faig.attribution.store import save_attribution
 from faig.cache import DiskCache, cached_rows, settings_key, tensor_key
-from faig.checks import check_number
+from faig.checks import check_number, check_seed
 from faig.data.degradations import mix_kinds, variant
 from faig.data.layout import Pair, degraded_pairs
 from faig.data.splits import NamedImage, load_images
@@ -65,6 +65,7 @@ class AttributeConfig:
             raise FaigError(f"a degradation is named twice: {','.join(degradations)}")
         for name in degradations:
             variant(name)
+        check_seed("--seed", self.seed)
         if self.memory_mb is not None:
             check_number("--memory-mb", self.memory_mb, 0, open_low=True)
         steps = check_rule(self.quadrature, self.steps)  # for every method: a bad option is refused, never ignored
@@ -92,13 +93,9 @@ def detect_scale(nets: Networks) -> int:
 
 def image_pairs(images: list[NamedImage], degradation: str, scale: int, seed: int,
                 folder: str | os.PathLike | None) -> list[Pair]:
-    """The LR/HR pairs of one degradation, refusing an LR image that is not the HR image / scale."""
-    pairs = degraded_pairs(images, variant(degradation, scale), seed, folder)
-    for pair in pairs:
-        if tuple(pair.lr.shape[-2:]) != (pair.hr.shape[-2] // scale, pair.hr.shape[-1] // scale):
-            raise FaigError(f"{pair.name}: the {degradation} LR image is {tuple(pair.lr.shape[-2:])}, "
-                            f"not the HR image {tuple(pair.hr.shape[-2:])} / {scale}")
-    return pairs
+    """The LR/HR pairs of one degradation (a stored LR image of the wrong size is refused by
+    :func:`faig.data.layout.degraded_pairs`)."""
+    return degraded_pairs(images, variant(degradation, scale), seed, folder)
 
 
 def image_tables(nets: Networks, images: list[NamedImage], config: AttributeConfig, scale: int,

@@ -11,7 +11,7 @@ import torch
 
 from faig.checks import check_images
 from faig.errors import FaigError
-from faig.files import atomic_path
+from faig.files import atomic_path, check_writable_file
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -114,11 +114,22 @@ def write_image(path: str | os.PathLike, image: torch.Tensor) -> None:
     import imageio.v3 as iio
 
     check_images("write_image", image, single=True)
+    check_image_file(path)
+    with atomic_path(path) as tmp:
+        iio.imwrite(tmp, tensor_to_uint8(image), extension=Path(path).suffix or ".png")
+
+
+def check_image_file(path: str | os.PathLike) -> None:
+    """Refuse, before any work, an output image whose suffix names no format :func:`write_image`
+    writes (no suffix: PNG), or that cannot be written.
+
+    Raises:
+        FaigError: naming the file and the suffixes allowed.
+    """
     suffix = Path(path).suffix
     if suffix and suffix.lower() not in IMAGE_SUFFIXES:
         raise FaigError(f"cannot write image {path}: the suffix must be one of {', '.join(IMAGE_SUFFIXES)}")
-    with atomic_path(path) as tmp:
-        iio.imwrite(tmp, tensor_to_uint8(image), extension=suffix or ".png")
+    check_writable_file(path)
 
 
 def mod_crop(image: torch.Tensor, multiple: int) -> torch.Tensor:

@@ -93,7 +93,13 @@ def embedded_split(split: str) -> list[NamedImage]:
 
 
 def hr_folder(folder: str | os.PathLike) -> Path:
-    """The folder that holds the HR images: ``folder/GTmod12`` in the official layout, else ``folder``."""
+    """The folder that holds the HR images: ``folder/GTmod12`` in the official layout, else ``folder``.
+
+    Raises:
+        FaigError: an empty path (which ``Path`` would read as the current folder).
+    """
+    if not str(folder):
+        raise FaigError("an image folder of '' names no folder; give a path (. for the current folder)")
     folder = Path(folder)
     official = folder / GT_FOLDER
     return official if official.is_dir() else folder

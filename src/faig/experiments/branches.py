@@ -340,8 +340,8 @@ def run_branches(out_dir: str | os.PathLike, quick: bool = False, seeds: int | N
         config = replace(config, seeds=seeds)
     if steps is not None:
         config = replace(config, steps=steps)
-    out_dir = Path(out_dir)
     check_writable_dir(out_dir)
+    out_dir = Path(out_dir)
     torch_device = resolve_device(device)
     began = time.time()
     train_images = load_images("train", None, config.scale)

@@ -21,7 +21,7 @@ from faig.attribution.api import attribute
 from faig.attribution.filters import FilterIndex, modulated_state, read_index_file, state_of
 from faig.cache import DiskCache, file_key, settings_key
 from faig.data.degradations import MIX_KINDS, mix_kinds
-from faig.data.images import IMAGE_SUFFIXES, read_image, write_image
+from faig.data.images import check_image_file, read_image, write_image
 from faig.data.layout import Pair
 from faig.data.splits import load_images
 from faig.devices import resolve_device
@@ -29,7 +29,7 @@ from faig.errors import FaigError
 from faig.experiments.common import outputs, runner
 from faig.experiments.masking import MAIN_PERCENT
 from faig.experiments.metrics import gradient_energy
-from faig.files import check_writable_dir, check_writable_file
+from faig.files import check_writable_dir
 from faig.metrics import psnr
 from faig.models.checkpoints import load_pair
 from faig.models.registry import preset_weights
@@ -86,19 +86,6 @@ def discovered_rankings(baseline_path: str | os.PathLike, target_path: str | os.
                          seed=seed, scale=scale, label="FAIG attribution on the discover split").rankings
 
     return DiskCache(Path(cache_dir) / "rankings").tensors(settings_key(settings), compute)
-
-
-def check_image_file(path: str | os.PathLike) -> None:
-    """Refuse, before any work, an output image whose suffix names no format :func:`write_image`
-    writes (no suffix: PNG), or that cannot be written.
-
-    Raises:
-        FaigError: naming the file and the suffixes allowed.
-    """
-    suffix = Path(path).suffix
-    if suffix and suffix.lower() not in IMAGE_SUFFIXES:
-        raise FaigError(f"cannot write image {path}: the suffix must be one of {', '.join(IMAGE_SUFFIXES)}")
-    check_writable_file(path)
 
 
 def modulate_image(image: str | os.PathLike, degradation: str, strength: float, out: str | os.PathLike, *,

@@ -385,6 +385,8 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
         arch = configs[0].arch.arch
     else:
         configs = [preset_config(preset, arch, stage, scale, seed, mix) for stage in stages]
+    if init_weights is not None and all(config.stage != "target" for config in configs):
+        raise FaigError("--init gives the target stage its starting weights; the baseline trains from scratch")
     for config in configs:  # a bad --init is refused before the first stage trains, not after the baseline
         if config.stage == "target" and init_weights is not None:
             initial_state(build_model(config.arch), init_weights)
