@@ -93,7 +93,7 @@ def test_missing_and_corrupt_checkpoints(tmp_path):
 def test_an_unsupported_network_names_what_it_found_and_what_is_supported(tmp_path):
     path = tmp_path / "edsr.pth"
     torch.save({"params": {f"head.{i}.weight": torch.zeros(4, 3, 3, 3) for i in range(5)}}, path)
-    with pytest.raises(FaigError, match=r"unrecognised checkpoint: its keys \(head.0.weight, head.1.weight, "
+    with pytest.raises(FaigError, match=r"edsr\.pth: unrecognised checkpoint: its keys \(head.0.weight, head.1.weight, "
                                         r"head.2.weight and 2 more\) match no registered architecture "
                                         r"\(rrdbnet, srcnn_style, srresnet, swinir\)"):
         load_model(path)

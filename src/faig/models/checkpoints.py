@@ -167,12 +167,10 @@ def checkpoint_config(path: str | os.PathLike, state: dict[str, torch.Tensor]) -
         of no registered network.
     """
     stored = read_metadata(path).get(ARCH_KEY)
-    if stored is None:
-        return infer_config(state)
     try:
-        return ArchConfig.from_dict(stored)
+        return infer_config(state) if stored is None else ArchConfig.from_dict(stored)
     except FaigError as error:
-        raise FaigError(f"{path}: bad {ARCH_KEY} header: {error}") from None
+        raise FaigError(f"{path}: {'' if stored is None else f'bad {ARCH_KEY} header: '}{error}") from None
 
 
 def load_model(path: str | os.PathLike, expected_scale: int | None = None) -> tuple[nn.Module, ArchConfig]:
