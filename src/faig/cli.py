@@ -207,7 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--arch", default="srresnet", help="srresnet, srcnn_style or swinir (embedded only)")
     train.add_argument("--stage", default="both", choices=("baseline", "target", "both"), help="what to train")
     train.add_argument("--out", default="runs/train", help="folder for weights, configs, metrics, checkpoints")
-    train.add_argument("--init", help="weights the target is fine-tuned from (default: OUT/<arch>_baseline)")
+    train.add_argument("--init", help="weights the target is fine-tuned from (default: OUT/<arch>_baseline); "
+                                      "with the baseline stage alone, weights it restarts from (default: scratch)")
     train.add_argument("--steps", type=int, help="override the preset's number of steps")
     train.add_argument("--hr-dir", help="train on this folder of HR images instead of the embedded train split")
     train.add_argument("--scale", type=int, default=2, choices=(2, 3, 4), help="upscaling factor")

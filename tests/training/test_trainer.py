@@ -15,7 +15,9 @@ from faig.data.splits import folder_images
 from faig.models.checkpoints import load_model
 from faig.models.registry import build_model
 from faig.data.degradations import DegradationSampler
+from faig.cache import file_key
 from faig.errors import FaigError
+from faig.files import write_json
 from faig.models.checkpoints import load_state_dict, save_weights
 from faig.models.registry import ArchConfig
 from faig.training.config import TrainConfig, load_config, preset_config
@@ -230,10 +232,28 @@ def test_a_bad_init_is_refused_before_the_baseline_trains(tmp_path, monkeypatch)
         with pytest.raises(FaigError, match=message):
             train_stages("embedded", "srresnet", tmp_path / "out", ("baseline", "target"), init_weights=init,
                          steps=1, progress=False)
-    with pytest.raises(FaigError, match="--init gives the target stage its starting weights"):
-        train_stages("embedded", "srresnet", tmp_path / "out", ("baseline",), init_weights=tmp_path / "small.safetensors",
-                     steps=1, progress=False)
+        with pytest.raises(FaigError, match=message):  # a baseline alone restarts from --init: read first too
+            train_stages("embedded", "srresnet", tmp_path / "out", ("baseline",), init_weights=init, steps=1,
+                         progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_baseline_alone_restarts_from_init_and_records_it(hr_folder, tmp_path):
+    """A warm restart: step 0 is the given weights (one step at a learning rate of ~0 keeps them),
+    and the record names the file and its key; a baseline without --init starts from scratch."""
+    earlier = _tiny_baseline(hr_folder, tmp_path)
+    config = replace(TINY, steps=1, lr=1e-30, eta_min=0.0, val_every=0, ema_decay=0.0)
+    write_json(tmp_path / "restart.json", config.to_dict())
+    metrics = train_stages("embedded", "srresnet", tmp_path / "again", config_file=tmp_path / "restart.json",
+                           init_weights=earlier, hr_dir=hr_folder, progress=False)["baseline"]
+    assert metrics["init_weights"] == {"path": str(earlier), "sha256": file_key(earlier)}
+    restarted, start = load_state_dict(tmp_path / "again" / "srresnet_baseline.safetensors"), load_state_dict(earlier)
+    assert all(torch.allclose(restarted[key], start[key], atol=1e-6) for key in start)
+    scratch = train_stages("embedded", "srresnet", tmp_path / "scratch", config_file=tmp_path / "restart.json",
+                           hr_dir=hr_folder, progress=False)["baseline"]
+    assert scratch["init_weights"] is None
+    fresh = load_state_dict(tmp_path / "scratch" / "srresnet_baseline.safetensors")
+    assert not torch.allclose(fresh["conv_first.weight"], start["conv_first.weight"])
 
 
 def test_history_has_validation_and_training_crop_psnr(hr_folder, tmp_path):

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
+from faig.cache import file_key
 from faig.checks import check_number
 from faig.data.degradations import VARIANTS
 from faig.data.patches import check_patchable, training_batch
@@ -210,6 +211,10 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
     validation, the PSNR on the validation split (``val_dir`` or ``config.val_split``) and on a fixed
     centre crop of each training image (``train_psnr``: the two curves together show over-fitting).
 
+    ``init_weights`` are the starting weights: a target's baseline, or a baseline's own earlier
+    weights for a warm restart (a new cosine cycle with a fresh optimiser, as the paper's baseline
+    schedule restarts every 250,000 steps); the metrics record the file and its SHA-256 key.
+
     ``gradient_mask`` re-trains only part of the network (Sec. 5.2.2): each parameter's gradient is
     multiplied by its mask (a parameter without one is frozen), so unselected weights stay
     bit-identical. Returns the metrics.
@@ -266,7 +271,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
         timing = run_steps(run, config, one_step, torch_device, checkpoint, checkpoint_minutes)
 
     metrics = {"history": run.history, "final_val_psnr": run.history[-1]["val_psnr"] if run.history else {},
-               **timing, "validation": validation_source, "training_images": str(hr_dir) if hr_dir is not None
+               **timing, "init_weights": None if init_weights is None else {"path": str(init_weights),
+                                                                             "sha256": file_key(init_weights)},
+               "validation": validation_source, "training_images": str(hr_dir) if hr_dir is not None
                else f"embedded {config.train_split} split", "device": str(torch_device), "torch": torch.__version__}
     save_weights(out_dir / f"{name}.safetensors", run.ema, config.arch,
                  {"train_config": config.to_dict(), "metrics": metrics})
@@ -368,8 +375,10 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
     """Train a preset's stages in order (``steps`` overrides the preset's count), or the one stage a
     saved configuration describes (``config_file``: a ``TrainConfig`` JSON, such as the ``config``
     of any ``<name>.json`` that ``train`` wrote). The target starts from ``init_weights`` or, by
-    default, from the baseline just written to ``out_dir``; ``mix`` adds kinds to its blind mix
-    (``("jpeg",)``: issue 12's wider mix, written as ``<arch>_target_jpeg``).
+    default, from the baseline just written to ``out_dir``; a baseline trained alone starts from
+    ``init_weights`` when given (a warm restart of an earlier baseline), else from scratch. ``mix``
+    adds kinds to the target's blind mix (``("jpeg",)``: issue 12's wider mix, written as
+    ``<arch>_target_jpeg``).
 
     Example:
         >>> train_stages("embedded", "srresnet", "runs/train", ("baseline",))  # doctest: +SKIP
@@ -385,17 +394,16 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
         arch = configs[0].arch.arch
     else:
         configs = [preset_config(preset, arch, stage, scale, seed, mix) for stage in stages]
-    if init_weights is not None and all(config.stage != "target" for config in configs):
-        raise FaigError("--init gives the target stage its starting weights; the baseline trains from scratch")
+    warm_start = init_weights is not None and all(config.stage == "baseline" for config in configs)
     for config in configs:  # a bad --init is refused before the first stage trains, not after the baseline
-        if config.stage == "target" and init_weights is not None:
+        if init_weights is not None and (config.stage == "target" or warm_start):
             initial_state(build_model(config.arch), init_weights)
     results = {}
     for config in configs:
         if steps is not None:
             config = replace(config, steps=steps, val_every=min(config.val_every, steps),
                              checkpoint_every=min(config.checkpoint_every, steps))
-        init = None
+        init = init_weights if warm_start else None
         if config.stage == "target":
             init = init_weights or Path(out_dir) / f"{arch}_baseline.safetensors"
             if not Path(init).is_file():
