@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -137,7 +138,7 @@ def train_candidate(name: str, device: str | None) -> None:
             start = HERE / WARM_START[name] / f"{stem}.safetensors"
             if not start.is_file():
                 sys.exit(f"{name} restarts from {WARM_START[name]}'s baseline: train {WARM_START[name]} first")
-            command += ["--init", str(start)]
+            command += ["--init", os.path.relpath(start)]  # the record keeps no machine's absolute path
         if device:
             command += ["--device", device]
         print(" ".join(command), flush=True)

@@ -154,6 +154,15 @@ def test_an_output_folder_that_is_a_file_is_refused_before_work(capsys, tmp_path
     assert (tmp_path / "out").read_text() == "mine"
 
 
+@pytest.mark.parametrize("option, message", [("--init", "a checkpoint path of '' names no file"),
+                                             ("--config", "a training configuration path of '' names no file")])
+def test_an_empty_input_path_is_refused_not_read_as_the_current_folder(capsys, tmp_path, option, message):
+    code, out, err = run(capsys, "train", "--stage", "baseline", "--steps", "1", "--quiet", "--out",
+                         str(tmp_path / "out"), option, "")
+    assert code == 1 and out == "" and err == f"faig: error: {message}\n"
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("command, what", [
     (["data", "--split", "test"], "folder"), (["attribute", "--method", "abs"], "folder"),
     (["train", "--stage", "baseline", "--steps", "1", "--quiet"], "folder"), (["reproduce", "--quick"], "folder"),

@@ -177,10 +177,12 @@ class Results:
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> "Results":
-        """What :meth:`to_json` (or an earlier faig) wrote."""
+        """What :meth:`to_json` (or an earlier faig) wrote; a finding written before findings named
+        their section of the paper gets an empty one."""
         archs = {arch: ArchResults(**{name: data.get(name, {}).get(arch, {}) for name in SECTIONS})
                  for arch in data["models"]}
-        return Results(archs, data["findings"], data["spread"], data["config"], data["timing"], data["timing_cpu"])
+        findings = [{"section": "", **finding} for finding in data["findings"]]
+        return Results(archs, findings, data["spread"], data["config"], data["timing"], data["timing_cpu"])
 
 
 @dataclass(frozen=True)

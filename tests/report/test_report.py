@@ -1,4 +1,5 @@
 import base64
+import json
 import re
 from pathlib import Path
 
@@ -9,7 +10,8 @@ from faig.names import METHODS
 from faig.report import figures
 from faig.report.blocks import Figure, Heading, Paragraph, Table, Verdict
 from faig.report.build import image_rows
-from faig.report.content import gain_table, models_table, prediction_table, report_blocks, table2, table3
+from faig.report.content import (findings_table, gain_table, models_table, prediction_table, report_blocks, table2,
+                                 table3)
 from faig.report.html import render_html, write_html
 from faig.report.markdown import render_markdown, write_markdown
 from faig.results import ArchResults, Results
@@ -206,3 +208,19 @@ def test_report_blocks_hold_the_tables_with_the_results_numbers(results):
         == [["models", "1.3"]]
     figure_paths = {block.path for block in blocks if isinstance(block, Figure)}
     assert figure_paths == {path for arch in paths.values() for path in arch.values()}
+
+
+@pytest.mark.parametrize("folder", ["embedded-default", "embedded-quick"])
+def test_the_committed_results_make_the_findings_table(folder):
+    """results.json files committed with the repository stay readable by the report: every finding
+    row names its section of the paper."""
+    path = Path(__file__).parents[2] / "results" / folder / "results.json"
+    results = Results.from_json(json.loads(path.read_text()))
+    rows = findings_table(results).rows
+    assert len(rows) == 22 and all(row[2].startswith("Sec. ") for row in rows)
+
+
+def test_a_finding_written_before_sections_gets_an_empty_one(results):
+    data = results.to_json()
+    del data["findings"][0]["section"]
+    assert Results.from_json(data).findings[0]["section"] == ""

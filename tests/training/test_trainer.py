@@ -246,7 +246,7 @@ def test_a_baseline_alone_restarts_from_init_and_records_it(hr_folder, tmp_path)
     write_json(tmp_path / "restart.json", config.to_dict())
     metrics = train_stages("embedded", "srresnet", tmp_path / "again", config_file=tmp_path / "restart.json",
                            init_weights=earlier, hr_dir=hr_folder, progress=False)["baseline"]
-    assert metrics["init_weights"] == {"path": str(earlier), "sha256": file_key(earlier)}
+    assert metrics["init_weights"] == {"path": str(earlier), "key": file_key(earlier)}
     restarted, start = load_state_dict(tmp_path / "again" / "srresnet_baseline.safetensors"), load_state_dict(earlier)
     assert all(torch.allclose(restarted[key], start[key], atol=1e-6) for key in start)
     scratch = train_stages("embedded", "srresnet", tmp_path / "scratch", config_file=tmp_path / "restart.json",
@@ -288,6 +288,24 @@ def test_a_target_with_jpeg_in_its_mix_is_validated_on_jpeg_too():
         "clean", "blur", "noise", "blur+noise", "jpeg30", "jpeg60")
     assert validation_variants(replace(TINY, stage="target")) == ("clean", "blur", "noise", "blur+noise")
     assert validation_variants(TINY) == ("clean",)
+
+
+def test_a_resume_keeps_the_starting_weights_it_began_from(hr_folder, tmp_path, monkeypatch):
+    """The checkpoint knows what the run started from: its record keeps it across a resume, and a
+    resume from other starting weights (or from scratch) is refused."""
+    earlier = _tiny_baseline(hr_folder, tmp_path)
+    other = tmp_path / "other.safetensors"
+    other.write_bytes(earlier.read_bytes().replace(b"baseline", b"Baseline"))  # same tensors, another file key
+    config = replace(TINY, steps=4, val_every=0, checkpoint_every=4)
+    _killing_batches(monkeypatch, 3, signal.SIGTERM)
+    with pytest.raises(TrainingInterrupted):
+        train(config, tmp_path / "run", init_weights=earlier, hr_dir=hr_folder, progress=False)
+    monkeypatch.undo()
+    for init, started in ((other, str(earlier)), (None, str(earlier))):
+        with pytest.raises(FaigError, match=f"it started from {started}, not {other if init else 'scratch'}"):
+            train(config, tmp_path / "run", init_weights=init, hr_dir=hr_folder, progress=False, resume=True)
+    metrics = train(config, tmp_path / "run", init_weights=earlier, hr_dir=hr_folder, progress=False, resume=True)
+    assert metrics["init_weights"] == {"path": str(earlier), "key": file_key(earlier)}
 
 
 def _tiny_baseline(hr_folder, tmp_path):

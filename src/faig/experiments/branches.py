@@ -17,8 +17,8 @@ The settings follow each method's protocol at the chosen scale s (isotropic 21x2
 Eq. 1): training blur sigma on a 10-point grid over [0.2, s] (the DAN and DASR papers' ranges:
 [0.2, 2] at x2, [0.2, 4] at x4; their released x2 scripts train on [0.2, 4]) and, for blur+noise,
 noise sigma on a 6-point grid over [0, 0.1] (DASR's 0-25 of 255); test blur from DAN's Gaussian8
-widths (8 sigmas over [0.8, 1.6] at x2, [1.35, 2.4] at x3, [1.8, 3.2] at x4) or, for DASR, sigmas spread over the training range (6 from 0.15 s to
-0.9 s; 3 with noise); with noise, each sigma with noise 5, 15 and 25 of 255. Each test image is
+widths (8 sigmas over [0.8, 1.6] at x2, [1.35, 2.4] at x3, [1.8, 3.2] at x4) or, for DASR, sigmas
+spread over the training range (6 from 0.15 s to 0.9 s; 3 with noise); with noise, each sigma with noise 5, 15 and 25 of 255. Each test image is
 degraded by a fixed few of these (round robin, seeded).
 """
 
@@ -65,7 +65,7 @@ PAPER_TABLE1: dict[tuple[str, str], dict[str, tuple[float, float]]] = {
 
 # A Table 1 training in progress is saved this often (and on SIGINT/SIGTERM): a lent GPU's call lasts
 # at most 10 minutes, and a CPU run goes on across sessions.
-CHECKPOINT_MINUTES = 2.0
+TABLE1_CHECKPOINT_MINUTES = 2.0
 GAUSSIAN8_RANGES = {2: (0.8, 1.6), 3: (1.35, 2.4), 4: (1.8, 3.2)}
 TEST_NOISE = (5 / 255, 15 / 255, 25 / 255)
 
@@ -247,7 +247,8 @@ def _train_and_score(kind: str, method: str, chosen: Setting, config: BranchesCo
         model, objective = build_model(match.arch), l1_objective
     label = f"{NETWORK_NAMES[method if kind == 'two_branch' else kind]} {method} {chosen.name} seed {seed}"
     ema, run = train_network(model, objective, config.train_config(match.arch, chosen.train, seed),
-                             train_images, device, progress, label, checkpoint_file(cache), key, CHECKPOINT_MINUTES)
+                             train_images, device, progress, label, checkpoint_file(cache), key,
+                             TABLE1_CHECKPOINT_MINUTES)
     result = {"key": key, "psnr": score_pairs(ema, pairs, config.scale, with_ssim=False)["psnr"], "run": run}
     with atomic_path(cache.with_suffix(".pt")) as tmp:
         torch.save({k: v.cpu() for k, v in ema.state_dict().items()}, tmp)
@@ -309,7 +310,7 @@ def run_branches(out_dir: str | os.PathLike, quick: bool = False, seeds: int | N
 
     Every training run's PSNR and EMA weights are kept in ``out_dir/runs/``; a rerun with the same
     configuration (any number of seeds) reuses them, and a training in progress is checkpointed in
-    ``out_dir/runs/checkpoints/`` (every :data:`CHECKPOINT_MINUTES` and on SIGINT/SIGTERM), so a long
+    ``out_dir/runs/checkpoints/`` (every :data:`TABLE1_CHECKPOINT_MINUTES` and on SIGINT/SIGTERM), so a long
     run can be stopped anywhere and continued, across sessions or machines, by the same call.
 
     Args:

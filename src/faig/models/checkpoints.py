@@ -120,6 +120,8 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     Raises:
         FaigError: the file is missing, damaged, holds Python objects or holds no tensors.
     """
+    if not str(path):
+        raise FaigError("a checkpoint path of '' names no file")
     path = Path(path)
     if not path.is_file():
         raise FaigError(f"checkpoint not found: {path}")

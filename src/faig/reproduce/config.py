@@ -178,7 +178,8 @@ def check_folders(config: ReproduceConfig, scale: int) -> None:
     """Read every user folder as the run will (its HR images, mod-cropped to ``scale``), so that a
     folder without images, with an unreadable one, or with one too small for ``scale`` (or, in the
     ``train`` role, for the re-training patch) is refused before any work, with the error the run's
-    own load would give hours later.
+    own load would give hours later. The price: each folder is decoded once more (about a minute
+    for DIV2K's 800 training images), also by a rerun whose steps are all cached.
 
     Raises:
         FaigError: from :func:`~faig.data.splits.load_images` or

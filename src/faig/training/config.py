@@ -145,6 +145,8 @@ def load_config(path: str | os.PathLike) -> TrainConfig:
     Raises:
         FaigError: the file is missing or is not such a configuration.
     """
+    if not str(path):
+        raise FaigError("a training configuration path of '' names no file")
     try:
         data = json.loads(Path(path).read_text())
         return TrainConfig.from_dict(data.get("config", data))

@@ -120,6 +120,7 @@ class RunState:
     history: list[dict] = field(default_factory=list)
     segments: list[dict] = field(default_factory=list)  # one per invocation: device, steps, seconds
     tag: dict | None = None  # what else the run depends on (a Table 1 run's networks and losses)
+    init: dict | None = None  # the weights the run started from: {"path", "key"} (None: from scratch)
 
     def __post_init__(self) -> None:
         self.tag = json.loads(json.dumps(self.tag))  # as a checkpoint stores it, so that the two compare equal
@@ -130,7 +131,7 @@ class RunState:
                  "running_loss": torch.tensor(float("nan") if self.running_loss is None else self.running_loss,
                                               dtype=torch.float64),
                  "history": json.dumps(self.history), "segments": json.dumps(self.segments),
-                 "config": config.to_json(), "tag": json.dumps(self.tag)}
+                 "config": config.to_json(), "tag": json.dumps(self.tag), "init": json.dumps(self.init)}
         with atomic_path(path) as tmp:
             torch.save(state, tmp)
 
@@ -141,6 +142,13 @@ class RunState:
             raise FaigError(f"cannot resume from {path}: not a faig training checkpoint, or a damaged one") from None
         if _saved_config(state.get("config")) != config or json.loads(state.get("tag", "null")) != self.tag:
             raise FaigError(f"cannot resume from {path}: it was made with a different configuration")
+        if "init" in state:  # checkpoints written before runs kept their starting weights take the given ones
+            started = json.loads(state["init"])
+            if (started and started["key"]) != (self.init and self.init["key"]):
+                raise FaigError(f"cannot resume from {path}: it started from "
+                                f"{started['path'] if started else 'scratch'}, not "
+                                f"{self.init['path'] if self.init else 'scratch'} (--init)")
+            self.init = started
         self.model.load_state_dict(state["model"])
         self.ema.load_state_dict(state["ema"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -213,7 +221,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
 
     ``init_weights`` are the starting weights: a target's baseline, or a baseline's own earlier
     weights for a warm restart (a new cosine cycle with a fresh optimiser, as the paper's baseline
-    schedule restarts every 250,000 steps); the metrics record the file and its SHA-256 key.
+    schedule restarts every 250,000 steps). The checkpoint and the metrics record the file and its
+    key (``faig.cache.file_key``: the first 16 hex digits of its SHA-256); a resume from other
+    starting weights is refused.
 
     ``gradient_mask`` re-trains only part of the network (Sec. 5.2.2): each parameter's gradient is
     multiplied by its mask (a parameter without one is frozen), so unselected weights stay
@@ -250,7 +260,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
         model.to(memory_format=torch.channels_last)
     run = RunState(model, copy.deepcopy(model).eval(),
                    torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas),
-                   torch.Generator().manual_seed(config.seed))
+                   torch.Generator().manual_seed(config.seed),
+                   init=None if init_weights is None else {"path": str(init_weights), "key": file_key(init_weights)})
     if resume:
         run.restore(checkpoint, config)
 
@@ -271,10 +282,9 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
         timing = run_steps(run, config, one_step, torch_device, checkpoint, checkpoint_minutes)
 
     metrics = {"history": run.history, "final_val_psnr": run.history[-1]["val_psnr"] if run.history else {},
-               **timing, "init_weights": None if init_weights is None else {"path": str(init_weights),
-                                                                             "sha256": file_key(init_weights)},
-               "validation": validation_source, "training_images": str(hr_dir) if hr_dir is not None
-               else f"embedded {config.train_split} split", "device": str(torch_device), "torch": torch.__version__}
+               **timing, "init_weights": run.init, "validation": validation_source,
+               "training_images": str(hr_dir) if hr_dir is not None else f"embedded {config.train_split} split",
+               "device": str(torch_device), "torch": torch.__version__}
     save_weights(out_dir / f"{name}.safetensors", run.ema, config.arch,
                  {"train_config": config.to_dict(), "metrics": metrics})
     write_json(out_dir / f"{name}.json", {"config": config.to_dict(), "metrics": metrics})
