@@ -131,14 +131,16 @@ def train_candidate(name: str, device: str | None) -> None:
         stem = default_name(config)
         if (folder / f"{stem}.safetensors").is_file():
             continue
-        command = ["faig", "train", "--config", str(folder / f"{stem}.config.json"), "--out", str(folder), "--quiet"]
+        # relative paths: the weights' records name the files they started from, not this machine's folders
+        command = ["faig", "train", "--config", os.path.relpath(folder / f"{stem}.config.json"), "--out",
+                   os.path.relpath(folder), "--quiet"]
         if (folder / "checkpoints" / f"{stem}.pt").is_file():
             command.append("--resume")
         if stage == "baseline" and name in WARM_START:
             start = HERE / WARM_START[name] / f"{stem}.safetensors"
             if not start.is_file():
                 sys.exit(f"{name} restarts from {WARM_START[name]}'s baseline: train {WARM_START[name]} first")
-            command += ["--init", os.path.relpath(start)]  # the record keeps no machine's absolute path
+            command += ["--init", os.path.relpath(start)]
         if device:
             command += ["--device", device]
         print(" ".join(command), flush=True)
