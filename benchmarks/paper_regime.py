@@ -312,7 +312,8 @@ def candidate_markdown(table: dict) -> str:
                         if colour else "n/a")
         quick = row.get("quick_findings")
         holding = f"{quick['holding']} of {quick['total']}" if quick else "n/a"
-        lines.append(f"| {name} | {baseline['steps']:,} @ {baseline['lr']:g} ({baseline['state']}) | "
+        restart = f"restarts from {WARM_START[name]}'s: " if name in WARM_START else ""
+        lines.append(f"| {name} | {restart}{baseline['steps']:,} @ {baseline['lr']:g} ({baseline['state']}) | "
                      f"{target['steps']:,} @ {target['lr']:g} ({target['state']}) | {gains} | "
                      f"{eligible[row['eligible']]} | {delta} | {colour_delta} | {holding} |")
     return "\n".join(lines) + "\n"
