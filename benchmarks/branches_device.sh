@@ -24,11 +24,11 @@ for i in $(seq 0 $((SHARDS - 1))); do
     --shard "$i/$SHARDS" > "$FOLDER/logs/shard$i.log" 2>&1 &
 done
 wait
-expected=$(python3 -c "from faig.experiments.branches import FULL, trainings; print(len(trainings(FULL)))")
-found=$(ls "$FOLDER"/runs/*_seed*.json 2> /dev/null | wc -l)
+read -r found expected < <(python3 -c "from faig.experiments.branches import FULL, kept_trainings, trainings
+print(kept_trainings('$FOLDER', FULL), len(trainings(FULL)))")
 echo "$found of $expected trainings kept"
-if [ "$found" -ge "$expected" ]; then
-  faig branches --device "$DEVICE" --quiet --out "$FOLDER" | tee "$OUT/table.txt"
+if [ "$found" -ge "$expected" ]; then  # reads the kept runs only; the timeout keeps the packing below safe
+  timeout -k 10 -s TERM 120 faig branches --device "$DEVICE" --quiet --out "$FOLDER" | tee "$OUT/table.txt"
 fi
 tar czf /tmp/branches.tgz -C "$FOLDER" .
 split -b 15M -d -a 1 /tmp/branches.tgz "$OUT/branches.tgz.part"

@@ -34,7 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import replace
@@ -43,7 +43,7 @@ from pathlib import Path
 import torch
 
 from faig.data.degradations import VARIANTS, DegradationSampler
-from faig.files import write_json
+from faig.files import copy_file, write_json
 from faig.models.registry import ArchConfig
 from faig.training.config import TrainConfig
 from faig.training.trainer import default_name, validation_variants
@@ -129,7 +129,7 @@ def train_candidate(name: str, device: str | None) -> None:
         share_baseline(SHARED_BASELINE[name], name)
     for stage, config in candidate_configs(name).items():
         stem = default_name(config)
-        if (folder / f"{stem}.safetensors").is_file():
+        if all((folder / f"{stem}{suffix}").is_file() for suffix in (".safetensors", ".json")):
             continue
         # relative paths: the weights' records name the files they started from, not this machine's folders
         command = ["faig", "train", "--config", os.path.relpath(folder / f"{stem}.config.json"), "--out",
@@ -144,11 +144,22 @@ def train_candidate(name: str, device: str | None) -> None:
         if device:
             command += ["--device", device]
         print(" ".join(command), flush=True)
-        if subprocess.run(command).returncode != 0:
+        if run_to_the_end(command) != 0:
             sys.exit(1)
-        # The finished stage's weights and record replace its checkpoint: drop it, so the files committed
-        # (and sent to a lent GPU with the working tree, 64 MiB at most) stay small.
-        (folder / "checkpoints" / f"{stem}.pt").unlink(missing_ok=True)
+
+
+def run_to_the_end(command: list[str]) -> int:
+    """Run ``command`` and wait for it, passing SIGINT and SIGTERM on to it rather than dying first:
+    ``faig train`` needs a moment after a signal to save its checkpoint (``subprocess.run`` would kill
+    it 0.25 s after a Ctrl-C). Returns its exit status."""
+    process = subprocess.Popen(command)
+    previous = {number: signal.signal(number, lambda received, frame: process.send_signal(received))
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return process.wait()
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def share_baseline(source: str, name: str) -> None:
@@ -162,8 +173,7 @@ def share_baseline(source: str, name: str) -> None:
         if not (HERE / source / f"{stem}{suffix}").is_file():
             sys.exit(f"{name} waits for {source}'s baseline: train {source} first")
         if not (HERE / name / f"{stem}{suffix}").is_file():
-            (HERE / name).mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(HERE / source / f"{stem}{suffix}", HERE / name / f"{stem}{suffix}")
+            copy_file(HERE / source / f"{stem}{suffix}", HERE / name / f"{stem}{suffix}")
 
 
 def stage_history(folder: Path, stem: str) -> tuple[list[dict], str]:
@@ -348,7 +358,7 @@ def adopt(name: str, report: dict) -> None:
             continue  # the embedded baseline already is its owner's
         for suffix in (".safetensors", ".json"):
             source = HERE / name / f"{default_name(config)}{suffix}"
-            shutil.copyfile(source, EMBEDDED_WEIGHTS / source.name)
+            copy_file(source, EMBEDDED_WEIGHTS / source.name)
             print(f"{source} -> {EMBEDDED_WEIGHTS / source.name}")
     write_json(EMBEDDED_WEIGHTS / "eval_test.json", evaluate_models("embedded", split="test"))
     print(f"rewrote {EMBEDDED_WEIGHTS / 'eval_test.json'}; rerun `faig reproduce` (default and --quick)")

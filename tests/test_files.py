@@ -98,3 +98,26 @@ def test_an_empty_output_path_is_refused_not_taken_as_the_current_folder(tmp_pat
         check_writable_file("")
     check_writable_dir(".")
     check_writable_file("e.json")  # a file in the current folder: its parent is ".", not ""
+
+
+def test_a_durable_write_reaches_the_disk_before_it_replaces_the_old_file(tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(files.os, "fsync", lambda descriptor: synced.append(descriptor) or real_fsync(descriptor))
+    with atomic_path(tmp_path / "plain.txt") as tmp:
+        tmp.write_text("plain")
+    assert synced == []
+    with atomic_path(tmp_path / "checkpoint.pt", durable=True) as tmp:
+        tmp.write_text("state")
+    assert len(synced) == 1 and (tmp_path / "checkpoint.pt").read_text() == "state"
+
+
+def test_a_failed_copy_leaves_the_target_as_it_was(tmp_path):
+    (tmp_path / "source").write_bytes(b"new")
+    (tmp_path / "target").write_bytes(b"old")
+    with pytest.raises(FileNotFoundError):
+        files.copy_file(tmp_path / "nowhere", tmp_path / "target")
+    assert (tmp_path / "target").read_bytes() == b"old"
+    files.copy_file(tmp_path / "source", tmp_path / "target")
+    assert (tmp_path / "target").read_bytes() == b"new"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["source", "target"]

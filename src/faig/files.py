@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,10 +23,12 @@ def _naming(error: OSError, target: Path) -> OSError:
 
 
 @contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+def atomic_path(path: str | os.PathLike, durable: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds.
 
-    The file gets mode 0666 less the umask, as a plain ``open`` would give it.
+    The file gets mode 0666 less the umask, as a plain ``open`` would give it. ``durable`` flushes
+    its bytes to the disk before the move (a training checkpoint: after a host crash the file is the
+    old one or the new one, never an empty one).
 
     Raises:
         OSError: the folder cannot be made or written; it names ``path`` (or the folder), never the
@@ -43,6 +46,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.chmod(name, 0o666 & ~umask)
     try:
         yield Path(name)
+        if durable:
+            descriptor = os.open(name, os.O_RDONLY)
+            try:
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
         os.replace(name, target)
     except OSError as error:
         if error.filename is not None and os.fspath(error.filename) != name:
@@ -91,6 +100,12 @@ def check_writable_file(path: str | os.PathLike) -> None:
 def write_text(path: str | os.PathLike, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text)
+
+
+def copy_file(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Copy ``source`` to ``target`` atomically: an interrupted copy leaves ``target`` as it was."""
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:

@@ -133,7 +133,8 @@ def test_table1_judges_comparable_psnr_by_the_fixed_margin():
 
     def row(two: float, one: float) -> dict:
         def net(psnr: float) -> dict:
-            return {"psnr": {"mean": psnr, "std": 0.01}, "flops": 1e9, "params": 5e4}
+            return {"network": "DAN-style", "psnr": {"mean": psnr, "std": 0.01}, "flops": 1e9, "params": 5e4,
+                    "train_seconds": [900.0], "devices": ["cuda"]}
         return {"method": "dan", "setting": "blur", "bicubic_psnr": 25.0, "two_branch": net(two), "one_branch": net(one),
                 "paper": {"two_branch": {"mean": 26.168}, "one_branch": {"mean": 26.182}}}
 
@@ -144,7 +145,8 @@ def test_table1_judges_comparable_psnr_by_the_fixed_margin():
     assert [r[-1].holds for r in table.rows] == [True, False]
     assert [r[4] for r in table.rows] == ["-0.090", "-0.110"]
     summary = next(b for b in blocks if isinstance(b, Paragraph)).text
-    assert "it holds in 1 of 2 settings" in summary and "600 s on cuda" in summary
+    assert "it holds in 1 of 2 settings" in summary and "Compute: 1.0 hours of training on cuda." in summary
+    assert "the one-branch network has 1.0x DAN-style's" in summary and "sample std (n − 1)" in summary
 
 
 def test_run_branches_reuses_the_runs_it_kept(tmp_path, monkeypatch):
@@ -172,6 +174,10 @@ def test_shards_train_every_network_once_and_the_table_reads_them(tmp_path, monk
         branches.run_file(tmp_path, *t).name for t in branches.trainings(config))
     assert [len(shard) for shard in names] == [2, 1, 1]
     monkeypatch.setattr(branches, "train_network", lambda *args, **kwargs: pytest.fail("trained again"))
-    assert len(run_branches(tmp_path, config=config, device="cpu", progress=False)["table"]) == 2
+    assert branches.kept_trainings(tmp_path, config) == 4
+    result = run_branches(tmp_path, config=config, device="cpu", progress=False)
+    assert len(result["table"]) == 2 and result["table"][0]["two_branch"]["devices"] == ["cpu"]
+    monkeypatch.setattr(branches, "TABLE1_CODE_VERSION", branches.TABLE1_CODE_VERSION + 1)
+    assert branches.kept_trainings(tmp_path, config) == 0  # runs of another version are not reused
     with pytest.raises(FaigError, match="shard 3/3"):
         run_branches(tmp_path, config=config, device="cpu", progress=False, shard=(3, 3))

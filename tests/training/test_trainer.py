@@ -1,3 +1,4 @@
+import json
 import os
 import signal
 import subprocess
@@ -84,7 +85,7 @@ def test_short_training_lowers_the_loss(hr_folder, tmp_path):
     assert (tmp_path / "srcnn_style_baseline.json").is_file()
 
     images = folder_images(hr_folder, 2)
-    lr, gt, _ = training_batch(images, 16, 24, config.degradations, torch.Generator().manual_seed(9))
+    lr, gt = training_batch(images, 16, 24, config.degradations, torch.Generator().manual_seed(9))[:2]
     torch.manual_seed(config.seed)
     initial = build_model(arch)
     trained, _ = load_model(tmp_path / "srcnn_style_baseline.safetensors")
@@ -210,6 +211,87 @@ def test_resume_without_a_checkpoint_is_an_error(hr_folder, tmp_path):
     train(TINY, tmp_path, hr_dir=hr_folder, progress=False)
     with pytest.raises(FaigError, match="different configuration"):
         train(other, tmp_path, hr_dir=hr_folder, progress=False, resume=True)
+
+
+def test_a_finished_stage_leaves_no_checkpoint_and_resume_returns_its_metrics(hr_folder, tmp_path):
+    """The checkpoint of step 3 goes once the results are written, so a later --resume cannot take
+    the run back to it and rewrite the weights (another file key: a target fine-tuned from them
+    would refuse its own resume)."""
+    first = train(TINY, tmp_path, hr_dir=hr_folder, progress=False)
+    weights = tmp_path / "srresnet_baseline.safetensors"
+    key = file_key(weights)
+    assert not checkpoint_path(tmp_path, "srresnet_baseline").exists()
+    again = train(TINY, tmp_path, hr_dir=hr_folder, progress=False, resume=True)
+    assert again == json.loads(json.dumps(first)) and file_key(weights) == key
+
+
+def test_resume_of_both_stages_skips_the_finished_baseline_and_continues_the_target(hr_folder, tmp_path,
+                                                                                     monkeypatch):
+    """`faig train --resume` after an interrupted target: the baseline is left as it is, the target
+    continues bit-identically; a target never started starts afresh after a finished baseline."""
+    import faig.training.config as config_module
+
+    monkeypatch.setattr(config_module, "preset_config", lambda preset, arch, stage, *rest: replace(TINY, stage=stage))
+    stages = dict(stages=("baseline", "target"), steps=2, hr_dir=hr_folder, progress=False)
+    train_stages("embedded", "srresnet", tmp_path / "straight", **stages)
+    real_batch = trainer_module.training_batch
+    _killing_batches(monkeypatch, 3, signal.SIGTERM)  # the target's first step
+    with pytest.raises(TrainingInterrupted, match="at step 1 of 2"):
+        train_stages("embedded", "srresnet", tmp_path / "resumed", **stages)
+    monkeypatch.setattr(trainer_module, "training_batch", real_batch)
+    baseline = tmp_path / "resumed" / "srresnet_baseline.safetensors"
+    key = file_key(baseline)
+    train_stages("embedded", "srresnet", tmp_path / "resumed", resume=True, **stages)
+    assert file_key(baseline) == key
+    _assert_same_weights(tmp_path / "straight" / "srresnet_target.safetensors",
+                         tmp_path / "resumed" / "srresnet_target.safetensors")
+    (tmp_path / "resumed" / "srresnet_target.safetensors").unlink()
+    metrics = train_stages("embedded", "srresnet", tmp_path / "resumed", resume=True, **stages)
+    assert [s["first_step"] for s in metrics["target"]["segments"]] == [0]
+    with pytest.raises(FaigError, match="nothing to resume"):
+        train_stages("embedded", "srresnet", tmp_path / "empty", resume=True, **stages)
+
+
+def test_resume_on_other_images_is_refused(hr_folder, tmp_path, monkeypatch):
+    fewer = tmp_path / "fewer"
+    fewer.mkdir()
+    for image in sorted(hr_folder.iterdir())[:2]:
+        (fewer / image.name).write_bytes(image.read_bytes())
+    _killing_batches(monkeypatch, 2, signal.SIGTERM)
+    with pytest.raises(TrainingInterrupted):
+        train(TINY, tmp_path / "run", hr_dir=hr_folder, progress=False)
+    monkeypatch.undo()
+    with pytest.raises(FaigError, match="trained or validated on other images"):
+        train(TINY, tmp_path / "run", hr_dir=fewer, progress=False, resume=True)
+    with pytest.raises(FaigError, match="trained or validated on other images"):
+        train(TINY, tmp_path / "run", hr_dir=hr_folder, val_dir=fewer, progress=False, resume=True)
+    train(TINY, tmp_path / "run", hr_dir=hr_folder, progress=False, resume=True)
+
+
+def test_a_signal_while_the_results_are_written_leaves_them_whole(hr_folder, tmp_path, monkeypatch):
+    """SIGTERM between the weights and their record waits for both (and the checkpoint's removal),
+    then stops the caller."""
+    real_save = trainer_module.save_weights
+
+    def save_and_signal(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        real_save(*args, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "save_weights", save_and_signal)
+    with pytest.raises(TrainingInterrupted, match="SIGTERM as srresnet_baseline finished"):
+        train(TINY, tmp_path, hr_dir=hr_folder, progress=False)
+    assert json.loads((tmp_path / "srresnet_baseline.json").read_text())["metrics"]["history"][-1]["step"] == 6
+    assert (tmp_path / "srresnet_baseline.safetensors").is_file()
+    assert not checkpoint_path(tmp_path, "srresnet_baseline").exists()
+
+
+def test_on_cuda_the_steps_run_with_deterministic_convolutions(monkeypatch):
+    monkeypatch.setattr(torch.backends.cudnn, "deterministic", False)
+    monkeypatch.setattr(torch.backends.cudnn, "benchmark", True)
+    model = torch.nn.Linear(1, 1)
+    run = trainer_module.RunState(model, model, torch.optim.Adam(model.parameters()), torch.Generator(), step=1)
+    trainer_module.run_steps(run, replace(TINY, steps=1), lambda: None, torch.device("cuda"), None)
+    assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
 
 
 def test_an_unwritable_output_is_refused_before_training(hr_folder, tmp_path, monkeypatch):
@@ -356,3 +438,12 @@ def test_validation_follows_val_dir_and_says_where(hr_folder, tmp_path):
     embedded = train(config, tmp_path / "embedded", hr_dir=hr_folder, progress=False)
     assert embedded["validation"] == "embedded discover split"
     assert own["final_val_psnr"] != embedded["final_val_psnr"]
+
+
+def test_without_resume_a_finished_stage_of_another_configuration_is_trained_over(hr_folder, tmp_path):
+    train(TINY, tmp_path, hr_dir=hr_folder, progress=False)
+    config = replace(TINY, steps=2, val_every=2)
+    write_json(tmp_path / "two.json", config.to_dict())
+    metrics = train_stages("embedded", "srresnet", tmp_path, config_file=tmp_path / "two.json", hr_dir=hr_folder,
+                           progress=False)["baseline"]
+    assert metrics["history"][-1]["step"] == 2

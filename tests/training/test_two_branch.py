@@ -33,9 +33,9 @@ def test_networks_of_a_comparison_see_the_same_batches():
     seen: dict[str, list[torch.Tensor]] = {"dan": [], "srresnet": []}
 
     def recording(name, objective):
-        def wrapped(model, lr, gt, degradations, step):
-            seen[name].append(lr.clone())
-            return objective(model, lr, gt, degradations, step)
+        def wrapped(model, batch, step):
+            seen[name].append(batch.lr.clone())
+            return objective(model, batch, step)
         return wrapped
 
     train_network(DAN(DAN_CONFIG), recording("dan", dan_objective(TwoBranchLosses())), config, images(),
@@ -52,7 +52,7 @@ def test_dasr_trains_its_encoder_alone_during_the_warm_up():
     net = DASR(DASR_CONFIG)
     restorer_before = net.conv_first.weight.clone()
     encoder_before = next(net.encoder.parameters()).clone()
-    objective = dasr_objective(TwoBranchLosses(encoder_warmup=1.0), 2, seed=0)
+    objective = dasr_objective(TwoBranchLosses(encoder_warmup=1.0), 2, 0, images())
     ema, _ = train_network(net, objective, config, images(), torch.device("cpu"))
     assert torch.equal(net.conv_first.weight, restorer_before)
     assert not torch.equal(next(net.encoder.parameters()), encoder_before)
@@ -66,8 +66,9 @@ def _dasr_training(checkpoint, tag):
     config = TrainConfig(arch=ArchConfig("srresnet", 2, width=4, depth=1), steps=4, batch_size=2, gt_size=24,
                          degradations=DegradationSampler(2, 1.0, (1.0, 2.0)), val_every=0, checkpoint_every=4)
     torch.manual_seed(0)
-    return train_network(DASR(DASR_CONFIG), dasr_objective(TwoBranchLosses(encoder_warmup=0.25), 4, seed=0), config,
-                         images(), torch.device("cpu"), checkpoint=checkpoint, tag=tag)
+    objective = dasr_objective(TwoBranchLosses(encoder_warmup=0.25), 4, 0, images())
+    return train_network(DASR(DASR_CONFIG), objective, config, images(), torch.device("cpu"), checkpoint=checkpoint,
+                         tag=tag)
 
 
 def test_an_interrupted_training_continues_bit_identically_from_its_checkpoint(tmp_path, monkeypatch):
@@ -108,3 +109,20 @@ def test_a_checkpoint_of_another_run_is_not_resumed(tmp_path, monkeypatch):
     monkeypatch.undo()
     _, run = _dasr_training(checkpoint, {"lr": 5e-4})
     assert [(s["first_step"], s["last_step"]) for s in run["segments"]] == [(0, 4)]
+
+
+def test_dasr_keys_are_other_patches_of_each_samples_image_degraded_alike():
+    """DASR's positive key of a sample comes from the image the sample was cropped from (a flat grey
+    0.2 or 0.8 here, so the key's mean names its image) under the sample's degradation (its noise
+    level shows as the key's spread; the blurred-only key stays flat)."""
+    from faig.data.degradations import Degradation
+    from faig.data.patches import TrainingBatch
+
+    flat = [NamedImage(f"grey{i}", torch.full((1, 3, 40, 40), value)) for i, value in enumerate((0.2, 0.8))]
+    degradations = [Degradation(2, 1.0), Degradation(2, None, 0.1), Degradation(2, 2.0, 0.05)]
+    batch = TrainingBatch(torch.zeros(3, 3, 12, 12), torch.zeros(3, 3, 24, 24), degradations, [1, 0, 1])
+    keys = two_branch.key_patches(flat, batch, torch.Generator().manual_seed(0))
+    assert keys.shape == (3, 3, 12, 12)
+    assert [round(float(key.mean()), 1) for key in keys] == [0.8, 0.2, 0.8]
+    assert float(keys[0].std()) < 1e-6
+    assert float(keys[1].std()) == pytest.approx(0.1, rel=0.2) and float(keys[2].std()) == pytest.approx(0.05, rel=0.2)

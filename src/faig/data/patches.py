@@ -3,6 +3,8 @@ of the colour channels), degraded on the fly (Eq. 1)."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
 from faig.data.degradations import Degradation, DegradationSampler, degrade_batch, sample_degradations
@@ -50,27 +52,34 @@ def check_patchable(images: list[NamedImage], gt_size: int) -> None:
                             f"is smaller than the {gt_size}px patch")
 
 
+class TrainingBatch(NamedTuple):
+    """One training batch: LR N x 3 x g/s x g/s and GT N x 3 x g x g (on the device asked for), the
+    degradation each sample got (DAN's code loss needs it) and the index of the training image each
+    was cropped from (DASR's positive key is another patch of that image)."""
+
+    lr: torch.Tensor
+    gt: torch.Tensor
+    degradations: list[Degradation]
+    sources: list[int]
+
+
 def training_batch(images: list[NamedImage], batch_size: int, gt_size: int, sampler: DegradationSampler,
                    generator: torch.Generator, channel_shuffle: bool = False, channel_gain: float = 0.0,
-                   device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor, list[Degradation]]:
-    """(LR, GT) batch on ``device`` and the degradation each sample got (DAN's code loss needs it):
-    each GT patch from a uniformly drawn image, degraded by its own draw (Eq. 1). The random numbers
-    come from ``generator`` (on the CPU) in the same order on every device; the degradation itself
-    (blur, downsampling, noise) runs on ``device``, where a GPU does it far faster than the CPU can
-    feed it.
-
-    Returns:
-        (LR N x 3 x g/s x g/s, GT N x 3 x g x g, the N degradations).
+                   device: torch.device | str = "cpu") -> TrainingBatch:
+    """A training batch: each GT patch from a uniformly drawn image, degraded by its own draw
+    (Eq. 1). The random numbers come from ``generator`` (on the CPU) in the same order on every
+    device; the degradation itself (blur, downsampling, noise) runs on ``device``, where a GPU does
+    it far faster than the CPU can feed it.
 
     Example:
         >>> sampler = DegradationSampler(2, blur_prob=1.0, blur_sigmas=(1.5,))
-        >>> lr, gt, degradations = training_batch([NamedImage("x", torch.rand(1, 3, 32, 32))], 2, 24, sampler,
-        ...                                       torch.Generator().manual_seed(0))
-        >>> tuple(lr.shape), tuple(gt.shape), degradations[0].blur_sigma
-        ((2, 3, 12, 12), (2, 3, 24, 24), 1.5)
+        >>> batch = training_batch([NamedImage("x", torch.rand(1, 3, 32, 32))], 2, 24, sampler,
+        ...                        torch.Generator().manual_seed(0))
+        >>> tuple(batch.lr.shape), tuple(batch.gt.shape), batch.degradations[0].blur_sigma, batch.sources
+        ((2, 3, 12, 12), (2, 3, 24, 24), 1.5, [0, 0])
     """
     picks = torch.randint(len(images), (batch_size,), generator=generator).tolist()
     gt = torch.cat([augment(random_crop(images[i].hr, gt_size, generator), generator, channel_shuffle, channel_gain)
                     for i in picks]).to(device)
     degradations = sample_degradations(sampler, batch_size, generator)
-    return degrade_batch(gt, degradations, generator), gt, degradations
+    return TrainingBatch(degrade_batch(gt, degradations, generator), gt, degradations, picks)

@@ -66,6 +66,10 @@ PAPER_TABLE1: dict[tuple[str, str], dict[str, tuple[float, float]]] = {
 # A Table 1 training in progress is saved this often (and on SIGINT/SIGTERM): a lent GPU's call lasts
 # at most 10 minutes, and a CPU run goes on across sessions.
 TABLE1_CHECKPOINT_MINUTES = 2.0
+# Part of every kept training's key (:func:`run_key`): raise it with any change to Table 1's networks,
+# losses or training, so that a rerun trains again rather than mixing runs of two versions in one
+# table. 2: DASR's positive keys are other patches of the sample's image (1: crops of the sample).
+TABLE1_CODE_VERSION = 2
 GAUSSIAN8_RANGES = {2: (0.8, 1.6), 3: (1.35, 2.4), 4: (1.8, 3.2)}
 TEST_NOISE = (5 / 255, 15 / 255, 25 / 255)
 
@@ -196,10 +200,10 @@ def _restorer_width(method: str, config: BranchesConfig) -> int:
     return config.dan.width if method == "dan" else config.dasr.width
 
 
-def _objective_for(method: str, config: BranchesConfig, seed: int) -> Objective:
+def _objective_for(method: str, config: BranchesConfig, seed: int, train_images: list[NamedImage]) -> Objective:
     if method == "dan":
         return dan_objective(config.losses)
-    return dasr_objective(config.losses, config.steps, seed)
+    return dasr_objective(config.losses, config.steps, seed, train_images)
 
 
 def budgets(config: BranchesConfig) -> dict[str, tuple[Complexity, Match]]:
@@ -217,16 +221,28 @@ def _summary(results: list[dict]) -> dict:
     runs = [result["run"] for result in results]
     return {"psnr": mean_std(psnrs), "psnrs": [round(p, 4) for p in psnrs],
             "train_seconds": [run["train_seconds"] for run in runs],
+            "devices": sorted({segment["device"] for run in runs for segment in run["segments"]}),
             "seconds_per_step": round(sum(run["seconds_per_step"] for run in runs) / len(runs), 4),
             "final_loss": [run["final_loss"] for run in runs]}
 
 
 def run_key(config: BranchesConfig) -> dict:
     """What a cached training result depends on: the whole config but the number of seeds, as JSON
-    would store it (so more seeds reuse the runs already made)."""
+    would store it (so more seeds reuse the runs already made), and :data:`TABLE1_CODE_VERSION`."""
     data = config.to_dict()
     del data["seeds"]
-    return json.loads(json.dumps(data))
+    return json.loads(json.dumps({**data, "code_version": TABLE1_CODE_VERSION}))
+
+
+def kept_trainings(out_dir: str | os.PathLike, config: BranchesConfig) -> int:
+    """How many of ``config``'s trainings (:func:`trainings`) ``out_dir/runs/`` holds finished under
+    its key (a run kept under another configuration or code version does not count)."""
+    key = run_key(config)
+    count = 0
+    for method, name, kind, seed in trainings(config):
+        path = run_file(Path(out_dir) / "runs", method, name, kind, seed)
+        count += path.is_file() and json.loads(path.read_text()).get("key") == key
+    return count
 
 
 def _train_and_score(kind: str, method: str, chosen: Setting, config: BranchesConfig, match: Match, seed: int,
@@ -242,7 +258,7 @@ def _train_and_score(kind: str, method: str, chosen: Setting, config: BranchesCo
             return stored
     torch.manual_seed(seed)
     if kind == "two_branch":
-        model, objective = two_branch(method, config), _objective_for(method, config, seed)
+        model, objective = two_branch(method, config), _objective_for(method, config, seed, train_images)
     else:
         model, objective = build_model(match.arch), l1_objective
     label = f"{NETWORK_NAMES[method if kind == 'two_branch' else kind]} {method} {chosen.name} seed {seed}"
@@ -396,7 +412,7 @@ def format_branches(result: dict) -> str:
         >>> print(format_branches({"table": [row], "config": {"seeds": 1, "steps": 5}}).splitlines()[2])
         dan   blur        26.000 ± 0.100  26.200 ± 0.000  +0.200   25.000   2.00 /  2.00   50k / 200k  26.168 / 26.182
     """
-    header = (f"Table 1 (PSNR dB on RGB, mean ± std over {result['config']['seeds']} seed(s), "
+    header = (f"Table 1 (PSNR dB on RGB, mean ± sample std over {result['config']['seeds']} seed(s), "
               f"{result['config']['steps']} steps each)")
     columns = (f"{'method':5s} {'setting':10s}  {'two-branch':14s}  {'one-branch':14s}  {'1b-2b':6s}  "
                f"{'bicubic':7s}  GFLOPs 2b/1b  params 2b/1b  paper 2b / 1b")

@@ -197,7 +197,8 @@ class DASR(nn.Module):
 
         Args:
             query_projection: N x D projections of the query patches (from :meth:`encode`).
-            key_patches: N x 3 x h' x w' patches, one per query, from the same LR images.
+            key_patches: N x 3 x h' x w' patches, one per query: another patch of the query's image,
+                degraded alike (``faig.training.two_branch.key_patches``).
 
         Returns:
             The scalar loss (cross-entropy with the positive as class 0).

@@ -70,8 +70,38 @@ def psnr_vs_flops(rows: list[dict], path: str | os.PathLike) -> Path:
 # at most this far below the two-branch network's (Table 1's largest gap in the two-branch's favour is
 # 0.053 dB, DAN blur+noise). Fixed before any full run was made.
 COMPARABLE_DB = 0.1
+SPREAD = "sample std (n − 1)"  # faig.experiments.common.mean_std's; the paper does not say which it reports
 FIGURE = Path("figures") / "fig1_psnr_vs_flops.png"
 TITLE = "One branch against two at equal computation (Sec. 3, Table 1, Fig. 1)"
+
+
+def parameters_sentence(table: list[dict]) -> str:
+    """What matching FLOPs does to parameters, per method: the paper matches "FLOPs and parameters",
+    which a network that reuses its weights (DAN's iterations) makes impossible at once.
+
+    Example:
+        >>> row = {"two_branch": {"network": "DAN-style", "params": 5e4}, "one_branch": {"params": 2e5}}
+        >>> print(parameters_sentence([row]))
+        Parameters are not matched (the paper matches both): the one-branch network has 4.0x DAN-style's.
+    """
+    ratios = {row["two_branch"]["network"]: row["one_branch"]["params"] / row["two_branch"]["params"]
+              for row in table}
+    listed = " and ".join(f"{ratio:.1f}x {network}'s" for network, ratio in ratios.items())
+    return f"Parameters are not matched (the paper matches both): the one-branch network has {listed}."
+
+
+def compute_sentence(table: list[dict]) -> str:
+    """The compute every training of the table took together, over all its invocations and devices.
+
+    Example:
+        >>> kind = {"train_seconds": [1800.0, 1800.0], "devices": ["cpu"]}
+        >>> compute_sentence([{"two_branch": kind, "one_branch": kind}])
+        'Compute: 2.0 hours of training on cpu.'
+    """
+    kinds = [row[kind] for row in table for kind in ("two_branch", "one_branch")]
+    seconds = sum(sum(entry["train_seconds"]) for entry in kinds)
+    devices = sorted({device for entry in kinds for device in entry.get("devices", [])})
+    return f"Compute: {seconds / 3600:.1f} hours of training on {' and '.join(devices) or 'an unrecorded device'}."
 
 
 def comparable(row: dict) -> bool:
@@ -108,13 +138,13 @@ def branches_blocks(result: dict, figure: Path = FIGURE) -> list[Block]:
                   f"restoration) against a one-branch SRResNet whose depth matches each one's FLOPs within "
                   f"{100 * config['tolerance']:.0f}%, in each method's blur and blur+noise settings, both trained on "
                   f"the same batches for {config['steps']:,} steps; PSNR on RGB over the embedded test split, mean ± "
-                  f"std over {seeds} seed{'s' if seeds > 1 else ''}. Compute: {result['seconds']:,.0f} s on "
-                  f"{result['device']}. The paper's observation is judged to hold when the one-branch network is at "
-                  f"most {COMPARABLE_DB} dB below the two-branch one: it holds in {holding} of {len(table)} "
+                  f"{SPREAD} over {seeds} seed{'s' if seeds > 1 else ''}. {parameters_sentence(table)} "
+                  f"{compute_sentence(table)} The paper's observation is judged to hold when the one-branch network "
+                  f"is at most {COMPARABLE_DB} dB below the two-branch one: it holds in {holding} of {len(table)} "
                   f"settings."),
         Table(["method", "setting", "two-branch (dB)", "one-branch (dB)", "1b − 2b", "bicubic",
                "GFLOPs 2b / 1b", "params 2b / 1b", "paper 2b / 1b", "comparable"], rows,
-              "Table 1: PSNR (dB, RGB) mean ± std over seeds"),
+              f"Table 1: PSNR (dB, RGB) mean ± {SPREAD} over seeds"),
         Figure(figure, "Fig. 1: PSNR against FLOPs, each two-branch network beside its FLOP-matched SRResNet"),
     ]
 

@@ -29,7 +29,7 @@ from faig.cache import file_key
 from faig.checks import check_number
 from faig.data.degradations import VARIANTS
 from faig.data.patches import check_patchable, training_batch
-from faig.data.splits import NamedImage, centre_crops, load_images
+from faig.data.splits import NamedImage, centre_crops, images_key, load_images
 from faig.errors import FaigError
 from faig.devices import resolve_device
 from faig.evaluate import score_variants
@@ -121,6 +121,7 @@ class RunState:
     segments: list[dict] = field(default_factory=list)  # one per invocation: device, steps, seconds
     tag: dict | None = None  # what else the run depends on (a Table 1 run's networks and losses)
     init: dict | None = None  # the weights the run started from: {"path", "key"} (None: from scratch)
+    data: dict | None = None  # the images it trains and validates on: {"train", "validation"}, each images_key's
 
     def __post_init__(self) -> None:
         self.tag = json.loads(json.dumps(self.tag))  # as a checkpoint stores it, so that the two compare equal
@@ -131,8 +132,9 @@ class RunState:
                  "running_loss": torch.tensor(float("nan") if self.running_loss is None else self.running_loss,
                                               dtype=torch.float64),
                  "history": json.dumps(self.history), "segments": json.dumps(self.segments),
-                 "config": config.to_json(), "tag": json.dumps(self.tag), "init": json.dumps(self.init)}
-        with atomic_path(path) as tmp:
+                 "config": config.to_json(), "tag": json.dumps(self.tag), "init": json.dumps(self.init),
+                 "data": json.dumps(self.data)}
+        with atomic_path(path, durable=True) as tmp:
             torch.save(state, tmp)
 
     def restore(self, path: Path, config: TrainConfig) -> None:
@@ -149,6 +151,9 @@ class RunState:
                                 f"{started['path'] if started else 'scratch'}, not "
                                 f"{self.init['path'] if self.init else 'scratch'} (--init)")
             self.init = started
+        if "data" in state and json.loads(state["data"]) != self.data:  # older checkpoints: the images given
+            raise FaigError(f"cannot resume from {path}: it trained or validated on other images "
+                            "(give the --hr-dir and --val-dir it was started with)")
         self.model.load_state_dict(state["model"])
         self.ema.load_state_dict(state["ema"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -214,8 +219,10 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
     ``<arch>_<stage>``) and ``<name>.json`` (config and metrics) into ``out_dir``.
 
     A checkpoint is written every ``checkpoint_every`` steps, every ``checkpoint_minutes`` of wall
-    time, and on SIGINT/SIGTERM (then the run raises ``TrainingInterrupted``); ``resume`` continues
-    from it bit-identically, and is an error when there is none. The history records, at each
+    time, and on SIGINT/SIGTERM (then the run raises ``TrainingInterrupted``), and removed once the
+    results are written; ``resume`` continues from it bit-identically (refused for another
+    configuration, other starting weights or other images), returns the stored metrics of a stage
+    that finished, and is an error when there is neither. The history records, at each
     validation, the PSNR on the validation split (``val_dir`` or ``config.val_split``) and on a fixed
     centre crop of each training image (``train_psnr``: the two curves together show over-fitting).
 
@@ -231,15 +238,22 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
 
     Raises:
         FaigError: unusable images or output folder, a target without ``init_weights``, ``resume``
-            without a checkpoint or with one from another configuration.
-        TrainingInterrupted: SIGINT or SIGTERM arrived (the checkpoint is saved).
+            with neither a checkpoint nor a finished stage, or with one from another configuration,
+            other starting weights or other images.
+        TrainingInterrupted: SIGINT or SIGTERM arrived (the checkpoint is saved; or, as the run
+            finished, its results are written).
     """
     check_writable_dir(out_dir)  # before Path(), which makes an empty path the current folder
     out_dir = Path(out_dir)
     name = name or default_name(config)
     checkpoint = checkpoint_path(out_dir, name)
     if resume and not checkpoint.is_file():
-        raise FaigError(f"nothing to resume: no checkpoint at {checkpoint}")
+        finished = finished_metrics(out_dir, name, config)
+        if finished is None:
+            raise FaigError(f"nothing to resume: no checkpoint at {checkpoint}")
+        if progress:
+            tqdm.write(f"{name}: finished earlier ({out_dir / name}.safetensors); nothing to resume")
+        return finished
     if config.stage == "target" and init_weights is None:
         raise FaigError("the target stage is fine-tuned from a baseline: give its weights (--init)")
     torch_device = resolve_device(device)
@@ -261,7 +275,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
     run = RunState(model, copy.deepcopy(model).eval(),
                    torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas),
                    torch.Generator().manual_seed(config.seed),
-                   init=None if init_weights is None else {"path": str(init_weights), "key": file_key(init_weights)})
+                   init=None if init_weights is None else {"path": str(init_weights), "key": file_key(init_weights)},
+                   data={"train": images_key(images), "validation": images_key(val_images)})
     if resume:
         run.restore(checkpoint, config)
 
@@ -285,10 +300,32 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
                **timing, "init_weights": run.init, "validation": validation_source,
                "training_images": str(hr_dir) if hr_dir is not None else f"embedded {config.train_split} split",
                "device": str(torch_device), "torch": torch.__version__}
-    save_weights(out_dir / f"{name}.safetensors", run.ema, config.arch,
-                 {"train_config": config.to_dict(), "metrics": metrics})
-    write_json(out_dir / f"{name}.json", {"config": config.to_dict(), "metrics": metrics})
+    with stop_requests() as requests:  # both results, then no checkpoint: a signal cannot split them
+        save_weights(out_dir / f"{name}.safetensors", run.ema, config.arch,
+                     {"train_config": config.to_dict(), "metrics": metrics})
+        write_json(out_dir / f"{name}.json", {"config": config.to_dict(), "metrics": metrics})
+        checkpoint.unlink(missing_ok=True)
+    if requests:
+        raise TrainingInterrupted(f"{requests[0]} as {name} finished: its results are written to {out_dir}; "
+                                  "a later stage continues with --resume")
     return metrics
+
+
+def finished_metrics(out_dir: Path, name: str, config: TrainConfig) -> dict | None:
+    """The metrics of a stage that finished in ``out_dir`` (its weights and record written, its
+    checkpoint removed), or None; refused when it finished with another configuration.
+
+    Raises:
+        FaigError: the stage finished with another configuration.
+    """
+    record = out_dir / f"{name}.json"
+    if checkpoint_path(out_dir, name).is_file() or not (out_dir / f"{name}.safetensors").is_file() \
+            or not record.is_file():
+        return None
+    saved = json.loads(record.read_text())
+    if _saved_config(json.dumps(saved.get("config"))) != config:
+        raise FaigError(f"{record} finished with a different configuration; give another --out")
+    return saved["metrics"]
 
 
 def run_steps(run: RunState, config: TrainConfig, one_step: Callable[[], None], device: torch.device,
@@ -302,7 +339,10 @@ def run_steps(run: RunState, config: TrainConfig, one_step: Callable[[], None], 
     finished result). Otherwise the last step is not checkpointed: the caller writes the finished
     result. Every faig training loop runs on it;
     with ``checkpoint`` None nothing is saved and signals act as usual. ``to_continue`` ends the
-    interruption's message (how the user continues).
+    interruption's message (how the user continues). On CUDA it puts cuDNN in its deterministic mode,
+    so that a resumed run repeats the convolutions' arithmetic (operations that accumulate with
+    atomic adds on a GPU, such as an attention network's position-bias lookup, can still differ in
+    the last bits: bit-identical resume is the CPU's).
 
     Returns:
         ``{"train_seconds"`` (every invocation's), ``"seconds_per_step"`` (this one's), ``"segments"}``.
@@ -322,6 +362,8 @@ def run_steps(run: RunState, config: TrainConfig, one_step: Callable[[], None], 
         (3, [(0, 3)])
     """
     start = run.step
+    if device.type == "cuda":  # cuDNN's autotuned kernels would make a resumed run's arithmetic differ
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
     run.segments.append({"device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads(),
                          "first_step": start, "last_step": start, "seconds": 0.0})
     began = last_save = time.time()
@@ -347,9 +389,9 @@ def run_steps(run: RunState, config: TrainConfig, one_step: Callable[[], None], 
 def _train_step(run: RunState, config: TrainConfig, images: list[NamedImage], device: torch.device,
                 gradient_mask: dict[str, torch.Tensor] | None) -> None:
     """One Adam step on a fresh batch, then the EMA update; advances ``run.step``."""
-    lr_batch, gt_batch, _ = training_batch(images, config.batch_size, config.gt_size, config.degradations,
-                                           run.generator, config.channel_shuffle, config.channel_gain, device)
-    loss = F.l1_loss(run.model(lr_batch), gt_batch)
+    batch = training_batch(images, config.batch_size, config.gt_size, config.degradations, run.generator,
+                           config.channel_shuffle, config.channel_gain, device)
+    loss = F.l1_loss(run.model(batch.lr), batch.gt)
     value = optimiser_step(run.model, run.ema, run.optimizer, config, run.step, loss, gradient_mask)
     run.running_loss = smoothed(run.running_loss, value)
     run.step += 1
@@ -388,7 +430,8 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
     default, from the baseline just written to ``out_dir``; a baseline trained alone starts from
     ``init_weights`` when given (a warm restart of an earlier baseline), else from scratch. ``mix``
     adds kinds to the target's blind mix (``("jpeg",)``: issue 12's wider mix, written as
-    ``<arch>_target_jpeg``).
+    ``<arch>_target_jpeg``). With ``resume``, a finished stage is skipped and a stage after one that
+    was found (finished or checkpointed) but never started itself starts afresh.
 
     Example:
         >>> train_stages("embedded", "srresnet", "runs/train", ("baseline",))  # doctest: +SKIP
@@ -409,6 +452,7 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
         if init_weights is not None and (config.stage == "target" or warm_start):
             initial_state(build_model(config.arch), init_weights)
     results = {}
+    earlier = False  # a stage before this one was resumed or had finished: a later one may start afresh
     for config in configs:
         if steps is not None:
             config = replace(config, steps=steps, val_every=min(config.val_every, steps),
@@ -418,6 +462,10 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
             init = init_weights or Path(out_dir) / f"{arch}_baseline.safetensors"
             if not Path(init).is_file():
                 raise FaigError(f"no baseline at {init}: train the baseline stage first or give --init")
-        results[config.stage] = train(config, out_dir, init, resume, device, hr_dir, progress,
-                                      checkpoint_minutes=checkpoint_minutes, val_dir=val_dir)
+        name = default_name(config)
+        found = resume and (checkpoint_path(out_dir, name).is_file()
+                            or finished_metrics(Path(out_dir), name, config) is not None)
+        results[config.stage] = train(config, out_dir, init, found or (resume and not earlier), device, hr_dir,
+                                      progress, checkpoint_minutes=checkpoint_minutes, val_dir=val_dir)
+        earlier = earlier or found
     return results

@@ -1,7 +1,7 @@
 """Two-branch training for Sec. 3 (Table 1): any network under any objective, the DAN and DASR losses.
 
-``train_network`` trains a network under an objective (a function of the network, the LR and GT
-batch, the degradations each sample got and the step), with the schedule of ``faig train`` (Adam,
+``train_network`` trains a network under an objective (a function of the network, the training
+batch and the step), with the schedule of ``faig train`` (Adam,
 cosine learning rate, EMA of the weights; buffers copied into the EMA) and its interruption-proof
 loop (``run_steps``). Every network trained under the same ``TrainConfig`` sees the same batches,
 which is what makes Table 1's comparisons fair. The objectives: ``l1_objective`` (the one-branch
@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from faig.data.degradations import Degradation
-from faig.data.patches import augment, random_crop, training_batch
+from faig.data.degradations import degrade
+from faig.data.patches import TrainingBatch, augment, random_crop, training_batch
 from faig.data.splits import NamedImage
 from faig.errors import FaigError
 from faig.models.dan import degradation_code
@@ -33,82 +33,87 @@ from faig.training.trainer import CHECKPOINT_MINUTES, RunState, optimiser_step, 
 # DASR's key patches at step t of seed n are drawn from a generator seeded KEY_SEED_STRIDE * n + t.
 KEY_SEED_STRIDE = 1_000_003
 
-# An objective maps (network, LR, GT, degradations, step) to the loss of one training step.
-Objective = Callable[[nn.Module, torch.Tensor, torch.Tensor, list[Degradation], int], torch.Tensor]
+# An objective maps (network, batch, step) to the loss of one training step.
+Objective = Callable[[nn.Module, TrainingBatch, int], torch.Tensor]
 
 
 @dataclass(frozen=True)
 class TwoBranchLosses:
-    """The two-branch networks' extra losses: DAN's code L1 weight; DASR's contrastive weight, the
-    fraction of steps its encoder trains alone (DASR: 100 of 600 epochs), and its key patch's side
-    as a fraction of the LR patch's."""
+    """The two-branch networks' extra losses: DAN's code L1 weight; DASR's contrastive weight and the
+    fraction of steps its encoder trains alone (DASR: 100 of 600 epochs)."""
 
     code_weight: float = 1.0
     contrastive_weight: float = 1.0
     encoder_warmup: float = 1 / 6
-    key_fraction: float = 0.5
 
 
-def l1_objective(model: nn.Module, lr: torch.Tensor, gt: torch.Tensor, degradations: list[Degradation],
-                 step: int) -> torch.Tensor:
+def l1_objective(model: nn.Module, batch: TrainingBatch, step: int) -> torch.Tensor:
     """The one-branch network's loss: L1 between its output and the GT (as ``faig.training``).
 
     Example:
-        >>> l1_objective(nn.Identity(), torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 0.5), [], 0)
+        >>> batch = TrainingBatch(torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 0.5), [], [0])
+        >>> l1_objective(nn.Identity(), batch, 0)
         tensor(0.5000)
     """
-    return F.l1_loss(model(lr), gt)
+    return F.l1_loss(model(batch.lr), batch.gt)
 
 
 def dan_objective(losses: TwoBranchLosses) -> Objective:
     """DAN's loss: L1 on the last SR image plus ``code_weight`` times L1 on the last code.
 
     Example:
+        >>> from faig.data.degradations import Degradation
         >>> from faig.models.dan import DAN, DANConfig
         >>> net = DAN(DANConfig(width=4, blocks=1, estimator_width=4, estimator_blocks=1, iterations=2))
-        >>> loss = dan_objective(TwoBranchLosses())(net, torch.rand(1, 3, 6, 6), torch.rand(1, 3, 12, 12),
-        ...                                         [Degradation(2, 1.0)], 0)
+        >>> batch = TrainingBatch(torch.rand(1, 3, 6, 6), torch.rand(1, 3, 12, 12), [Degradation(2, 1.0)], [0])
+        >>> loss = dan_objective(TwoBranchLosses())(net, batch, 0)
         >>> loss.dim(), loss.item() > 0
         (0, True)
     """
 
-    def objective(model: nn.Module, lr: torch.Tensor, gt: torch.Tensor, degradations: list[Degradation],
-                  step: int) -> torch.Tensor:
-        sr, code = model.forward_with_code(lr)
-        target = degradation_code(degradations).to(code.device)
-        return F.l1_loss(sr, gt) + losses.code_weight * F.l1_loss(code, target)
+    def objective(model: nn.Module, batch: TrainingBatch, step: int) -> torch.Tensor:
+        sr, code = model.forward_with_code(batch.lr)
+        target = degradation_code(batch.degradations).to(code.device)
+        return F.l1_loss(sr, batch.gt) + losses.code_weight * F.l1_loss(code, target)
 
     return objective
 
 
-def key_patches(lr: torch.Tensor, fraction: float, generator: torch.Generator) -> torch.Tensor:
-    """One random crop of each LR patch (side ``fraction`` of its side), flipped and transposed at
-    random: another patch with the same degradation (isotropic blur and white noise commute with
-    the square's symmetries), DASR's positive key.
+def key_patches(images: list[NamedImage], batch: TrainingBatch, generator: torch.Generator) -> torch.Tensor:
+    """DASR's positive keys: for each sample, another patch of the image it was cropped from (its
+    own random position and symmetry of the square), degraded as the sample was (the same blur and
+    noise level, its own noise): DASR's assumption that one image has one degradation. The LR keys
+    are as large as the batch's and on its device.
 
     Example:
-        >>> key_patches(torch.rand(3, 3, 16, 16), 0.5, torch.Generator().manual_seed(0)).shape
-        torch.Size([3, 3, 8, 8])
+        >>> from faig.data.degradations import Degradation
+        >>> image = NamedImage("x", torch.rand(1, 3, 32, 32))
+        >>> blurred = [Degradation(2, 1.0)] * 2
+        >>> batch = TrainingBatch(torch.rand(2, 3, 8, 8), torch.rand(2, 3, 16, 16), blurred, [0, 0])
+        >>> key_patches([image], batch, torch.Generator().manual_seed(0)).shape
+        torch.Size([2, 3, 8, 8])
     """
-    side = max(int(lr.shape[-1] * fraction), 4)
-    return torch.cat([augment(random_crop(lr[i:i + 1], side, generator), generator) for i in range(len(lr))])
+    size, device = batch.gt.shape[-1], batch.gt.device
+    keys = [degrade(augment(random_crop(images[source].hr, size, generator), generator).to(device), degradation,
+                    generator)
+            for source, degradation in zip(batch.sources, batch.degradations)]
+    return torch.cat(keys)
 
 
-def dasr_objective(losses: TwoBranchLosses, steps: int, seed: int) -> Objective:
+def dasr_objective(losses: TwoBranchLosses, steps: int, seed: int, images: list[NamedImage]) -> Objective:
     """DASR's loss: ``contrastive_weight`` times MoCo's InfoNCE (query: the LR patch, key: another
-    patch of it) plus, after the encoder's warm-up, L1 of the SR image restored under the query's
-    representation. The key patches are drawn by a generator seeded from ``seed`` and the step (not
-    the data's, so batches stay shared; and no state, so a resumed run draws the same keys)."""
+    patch of its training image among ``images``, :func:`key_patches`) plus, after the encoder's
+    warm-up, L1 of the SR image restored under the query's representation. The keys are drawn by a
+    generator seeded from ``seed`` and the step (not the data's, so batches stay shared; and no
+    state, so a resumed run draws the same keys)."""
     warmup = int(steps * losses.encoder_warmup)
 
-    def objective(model: nn.Module, lr: torch.Tensor, gt: torch.Tensor, degradations: list[Degradation],
-                  step: int) -> torch.Tensor:
-        representation, projection = model.encode(lr)
+    def objective(model: nn.Module, batch: TrainingBatch, step: int) -> torch.Tensor:
+        representation, projection = model.encode(batch.lr)
         generator = torch.Generator().manual_seed(KEY_SEED_STRIDE * seed + step)
-        loss = losses.contrastive_weight * model.contrastive_loss(
-            projection, key_patches(lr, losses.key_fraction, generator))
+        loss = losses.contrastive_weight * model.contrastive_loss(projection, key_patches(images, batch, generator))
         if step >= warmup:
-            loss = loss + F.l1_loss(model.restore(lr, representation), gt)
+            loss = loss + F.l1_loss(model.restore(batch.lr, representation), batch.gt)
         return loss
 
     return objective
@@ -178,10 +183,9 @@ def train_network(model: nn.Module, objective: Objective, config: TrainConfig, i
                 tqdm.write(f"{label}: {checkpoint} holds another run or is damaged; starting from step 0")
 
     def one_step() -> None:
-        lr, gt, degradations = training_batch(images, config.batch_size, config.gt_size, config.degradations,
-                                              run.generator, config.channel_shuffle, config.channel_gain, device)
-        value = optimiser_step(model, run.ema, run.optimizer, config, run.step,
-                               objective(model, lr, gt, degradations, run.step))
+        batch = training_batch(images, config.batch_size, config.gt_size, config.degradations, run.generator,
+                               config.channel_shuffle, config.channel_gain, device)
+        value = optimiser_step(model, run.ema, run.optimizer, config, run.step, objective(model, batch, run.step))
         copy_buffers(run.ema, model)
         run.running_loss = smoothed(run.running_loss, value)
         run.step += 1
