@@ -97,11 +97,14 @@ def compute_sentence(table: list[dict]) -> str:
         >>> kind = {"train_seconds": [1800.0, 1800.0], "devices": ["cpu"]}
         >>> compute_sentence([{"two_branch": kind, "one_branch": kind}])
         'Compute: 2.0 hours of training on cpu.'
+        >>> compute_sentence([{"two_branch": {"train_seconds": [30.0]}, "one_branch": {"train_seconds": [24.0]}}])
+        'Compute: 0.9 minutes of training on an unrecorded device.'
     """
     kinds = [row[kind] for row in table for kind in ("two_branch", "one_branch")]
     seconds = sum(sum(entry["train_seconds"]) for entry in kinds)
     devices = sorted({device for entry in kinds for device in entry.get("devices", [])})
-    return f"Compute: {seconds / 3600:.1f} hours of training on {' and '.join(devices) or 'an unrecorded device'}."
+    spent = f"{seconds / 3600:.1f} hours" if seconds >= 3600 else f"{seconds / 60:.1f} minutes"
+    return f"Compute: {spent} of training on {' and '.join(devices) or 'an unrecorded device'}."
 
 
 def comparable(row: dict) -> bool:
