@@ -129,8 +129,9 @@ def test_attribute_writes_rankings_and_official_index_files(capsys, tmp_path, hr
 @pytest.mark.parametrize("argv, option, allowed", [
     (["data", "--blur-sigma", "0"], "--blur-sigma", "> 0, got 0.0"),
     (["data", "--blur-sigma", "nan"], "--blur-sigma", "> 0, got nan"),
-    (["data", "--noise-sigma", "-1"], "--noise-sigma", ">= 0, got -1.0"),
-    (["data", "--noise-sigma", "inf"], "--noise-sigma", ">= 0, got inf"),
+    (["data", "--noise-sigma", "-1"], "--noise-sigma", "> 0, got -1.0"),
+    (["data", "--noise-sigma", "0"], "--noise-sigma", "> 0, got 0.0"),
+    (["data", "--noise-sigma", "inf"], "--noise-sigma", "> 0, got inf"),
     (["attribute", "--steps", "0"], "--steps", "an integer >= 1, got 0"),
     (["attribute", "--steps", "1", "--quadrature", "riemann_trapezoid"], "--steps", "an integer >= 2, got 1"),
     (["attribute", "--memory-mb", "0"], "--memory-mb", "> 0, got 0.0"),

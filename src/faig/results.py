@@ -190,10 +190,13 @@ class Artifacts:
     """What one architecture's figures need beyond results.json, from its first seed: the example
     images (``<figure>/<row>/<column>``) and their PSNRs (dB, same keys; none for the ground truth),
     each filter set's (out, in) 0/1 grid per layer (Fig. 4's drawing) and share of each layer's
-    filters, and the test inputs' Eq. 8 overlap scores (``overlaps[mode][degradation][variant]``)."""
+    filters, and the test inputs' Eq. 8 overlap scores (``overlaps[mode][degradation][variant]``)
+    with the thresholds that seed classified them by (``thresholds[mode][degradation]``; results.json
+    holds their mean over the prediction seeds)."""
 
     images: dict[str, torch.Tensor]
     psnrs: dict[str, float]
     grids: dict[str, dict[str, torch.Tensor]]
     densities: dict[str, dict[str, float]]
     overlaps: dict[str, dict[str, dict[str, list[float]]]]
+    thresholds: dict[str, dict[str, float]]

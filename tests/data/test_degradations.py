@@ -71,6 +71,9 @@ def test_named_variants():
     assert variant("blur+noise", scale=4) == Degradation(4, 2.0, 0.1)
     with pytest.raises(FaigError, match="unknown degradation variant"):
         variant("sharpen")
+    for name, level in (("noise0", None), ("noise", 0.0), ("blur+noise0.0", None)):  # clean inputs, labelled noisy
+        with pytest.raises(FaigError, match="a noise level of 0 adds no noise"):
+            variant(name) if level is None else variant(name, noise_sigma=level)
 
 
 def test_fixed_noise_seed_per_image():

@@ -216,8 +216,8 @@ def test_too_many_tiles_is_a_faig_error():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(blur_sigma=0.0), "--blur-sigma must be a finite number > 0, got 0.0"),
     (dict(blur_sigma=float("nan")), "--blur-sigma must be a finite number > 0, got nan"),
-    (dict(noise_sigma=-1.0), "--noise-sigma must be a finite number >= 0, got -1.0"),
-    (dict(noise_sigma=float("inf")), "--noise-sigma must be a finite number >= 0, got inf"),
+    (dict(noise_sigma=-1.0), "--noise-sigma must be a finite number > 0, got -1.0"),
+    (dict(noise_sigma=float("inf")), "--noise-sigma must be a finite number > 0, got inf"),
     (dict(scale=0), "--scale must be an integer >= 1, got 0"),
     (dict(seed=20_000_000_000_000), r"--seed must be an integer in \[0, 4294967295\], got 20000000000000"),
     (dict(seed=-1), r"--seed must be an integer in \[0, 4294967295\], got -1"),

@@ -84,6 +84,12 @@ def test_a_folder_the_run_cannot_use_is_refused_with_the_runs_own_error(tmp_path
     assert message.format(folder=folder) in str(error.value)
 
 
+def test_two_roles_on_one_folder_are_refused(tmp_path):
+    folder = _folder(tmp_path / "set", 32)
+    with pytest.raises(FaigError, match="^--calibrate-dir and --test-dir name the same folder"):
+        make_config(archs=("srresnet",), quick=True, folders={"calibrate": str(folder), "test": f"{folder}/."})
+
+
 def test_folders_of_usable_images_pass_at_the_networks_scale(tmp_path):
     folders = {"train": _folder(tmp_path / "train", 32), "test": _folder(tmp_path / "test", 5, 4)}
     config = make_config(archs=("srresnet",), quick=True, folders={k: str(v) for k, v in folders.items()})

@@ -171,11 +171,13 @@ def variant(name: str, scale: int = 2, blur_sigma: float = 2.0, noise_sigma: flo
     Raises:
         FaigError: a name :func:`variant_parts` refuses, or a level out of range (a JPEG quality
             that is not a whole number from 1 to 100, checked before it is made an int: a level of
-            400 digits is inf).
+            400 digits is inf; a noise level of 0, which would label clean inputs noisy).
     """
     parts = variant_parts(name)
     level = {"blur": blur_sigma, "noise": noise_sigma, "jpeg": jpeg_quality}
     chosen = {kind: (level[kind] if value is None else value) for kind, value in parts.items()}
+    if chosen.get("noise") == 0:
+        raise FaigError(f"a noise level of 0 adds no noise ({name!r}): that input is clean")
     if "jpeg" in chosen and not (1 <= chosen["jpeg"] <= 100 and float(chosen["jpeg"]).is_integer()):
         raise FaigError(f"a JPEG quality is a whole number from 1 to 100, not {chosen['jpeg']:g} ({name!r})")
     return Degradation(scale=scale, blur_sigma=chosen.get("blur"), noise_sigma=chosen.get("noise"),

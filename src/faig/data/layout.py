@@ -84,7 +84,7 @@ def check_layout_options(out_dir: str | os.PathLike, scale: int = 2, blur_sigma:
     """
     check_number("--scale", scale, 1, integer=True)
     check_number("--blur-sigma", blur_sigma, 0, open_low=True)
-    check_number("--noise-sigma", noise_sigma, 0)
+    check_number("--noise-sigma", noise_sigma, 0, open_low=True)  # 0 would label clean inputs noisy
     check_seed("--seed", seed)
     if not variants:
         raise FaigError("--variants names no variant")

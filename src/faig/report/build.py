@@ -71,9 +71,6 @@ def arch_figures(results: Results, artifacts: Artifacts, arch: str, folder: Path
         return figures.image_grid(image_rows(artifacts.images, figure), image_rows(artifacts.psnrs, figure), title,
                                   folder / f"{arch}_{figure}_images.png")
 
-    def thresholds(mode: str) -> dict[str, float]:
-        return {d: entry.prediction_for(mode, d)["threshold"] for d in artifacts.overlaps[mode]}
-
     made = {
         "masking_curves": figures.masking_curves(entry.masking, f"{arch}: masking discovered filters",
                                                  folder / f"{arch}_masking_curves.png"),
@@ -82,10 +79,10 @@ def arch_figures(results: Results, artifacts: Artifacts, arch: str, folder: Path
                                                    folder / f"{arch}_distribution.png"),
         "network": figures.network_drawing(artifacts.grids, f"{arch}: discovered 1% filters",
                                            folder / f"{arch}_network.png"),
-        "prediction": figures.prediction_overlaps(artifacts.overlaps["standard"], thresholds("standard"),
+        "prediction": figures.prediction_overlaps(artifacts.overlaps["standard"], artifacts.thresholds["standard"],
                                                   f"{arch}: overlap scores (Eq. 8)", folder / f"{arch}_prediction.png"),
         "prediction_reference_free": figures.prediction_overlaps(
-            artifacts.overlaps["reference_free"], thresholds("reference_free"),
+            artifacts.overlaps["reference_free"], artifacts.thresholds["reference_free"],
             f"{arch}: overlap scores, reference-free", folder / f"{arch}_prediction_reference_free.png"),
         "ablation_images": grid("ablation", f"{arch}: the elimination term"),
         "modulation_curves": figures.modulation_curves(entry.modulation, f"{arch}: modulation",

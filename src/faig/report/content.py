@@ -76,7 +76,10 @@ def overview(results: Results) -> list[Block]:
                   f"filter distribution; {config['retrain_seeds']} for re-training; {config['prediction_seeds']} "
                   f"for degradation prediction. A seed changes every random choice: the noise of the degraded "
                   f"inputs, the random baseline's filters, the re-training runs' data and initial order, and the "
-                  f"training itself when the run trains the models."),
+                  f"training itself when the run trains the models."
+                  + ("" if trained else " Here the models are the same in every seed, and inputs without noise "
+                     "(blurry, JPEG) are identical across seeds: a ± over seeds measures the noise draws and the "
+                     "random filters, not independently trained networks.")),
         Paragraph(f"What ± means: masking and ablation: {spread_text(results.spread['masking'])}; "
                   f"re-training (Table 3): {spread_text(results.spread['retrain'])}, which swamps the 0.03-0.2 dB "
                   f"differences between re-training runs, so the re-training finding is judged with the paired "

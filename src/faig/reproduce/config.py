@@ -169,6 +169,12 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
             raise FaigError(f"unknown split {split!r} for a folder; choose from {', '.join(SPLITS)}")
         if not folder or not Path(folder).is_dir():  # '' would be the current folder
             raise FaigError(f"--{split}-dir {folder!r} is not a folder")
+    roles: dict[Path, str] = {}
+    for split, folder in sorted(chosen.items()):
+        other = roles.setdefault(Path(folder).resolve(), split)
+        if other != split:  # e.g. thresholds fitted on the very images they are then tested on
+            raise FaigError(f"--{other}-dir and --{split}-dir name the same folder ({folder}): each role needs "
+                            "its own images, or the measurement grades what it was fitted on")
     config = replace(config, folders=tuple(sorted(chosen.items())))
     return replace(config, retrain_seeds=min(config.retrain_seeds, config.seeds),
                    prediction_seeds=min(config.prediction_seeds, config.seeds))

@@ -193,7 +193,9 @@ def seed_artifacts(setup: Setup, cache: StepCache, entry: dict) -> Artifacts:
                      grids={d: selection_grids(setup.index, s) for d, s in selections.items()},
                      densities={d: layer_densities(setup.index, s) for d, s in selections.items()},
                      overlaps={mode: {d: entry["prediction"][mode]["degradations"][d]["test_overlaps"]
-                                      for d in setup.degradations} for mode in ("standard", "reference_free")})
+                                      for d in setup.degradations} for mode in ("standard", "reference_free")},
+                     thresholds={mode: {d: entry["prediction"][mode]["degradations"][d]["threshold"]
+                                        for d in setup.degradations} for mode in ("standard", "reference_free")})
 
 
 def write_rankings(rankings: Rankings, index: FilterIndex, folder: Path, degradations: tuple[str, ...]) -> None:
