@@ -236,12 +236,13 @@ def curves(json_path: Path, figure_path: Path) -> dict:
 
 
 def passes_rule(stages: dict) -> bool | None:
-    """The selection rule's eligibility: both stages finished and every plateau gain under 0.05 dB
-    (None while a stage is unfinished)."""
-    if any(entry["state"] != "finished" for entry in stages.values()):
-        return None
-    return all(gain is not None and gain < PLATEAU_DB for entry in stages.values()
-               for gain in entry["plateau_gain_db"].values())
+    """The selection rule's eligibility: False once a finished stage's plateau gain is 0.05 dB or more
+    (whatever its other stage does), True when both stages finished under it, else None (a stage is
+    still unfinished)."""
+    finished = [entry for entry in stages.values() if entry["state"] == "finished"]
+    if any(gain is None or gain >= PLATEAU_DB for entry in finished for gain in entry["plateau_gain_db"].values()):
+        return False
+    return True if len(finished) == len(stages) else None
 
 
 def candidate_table(curves_report: dict, quick: dict[str, Path], out_json: Path, out_md: Path) -> dict:
