@@ -46,7 +46,7 @@ from faig.data.degradations import VARIANTS, DegradationSampler
 from faig.files import copy_file, write_json
 from faig.models.registry import ArchConfig
 from faig.training.config import TrainConfig
-from faig.training.trainer import default_name, validation_variants
+from faig.training.trainer import default_name, finished_metrics, validation_variants
 
 HERE = Path(__file__).parent / "paper_regime"
 PLATEAU_DB = 0.05  # the selection rule's plateau: less gained over the last fifth of the validations
@@ -129,7 +129,7 @@ def train_candidate(name: str, device: str | None) -> None:
         share_baseline(SHARED_BASELINE[name], name)
     for stage, config in candidate_configs(name).items():
         stem = default_name(config)
-        if all((folder / f"{stem}{suffix}").is_file() for suffix in (".safetensors", ".json")):
+        if finished_metrics(folder, stem, config) is not None:
             continue
         # relative paths: the weights' records name the files they started from, not this machine's folders
         command = ["faig", "train", "--config", os.path.relpath(folder / f"{stem}.config.json"), "--out",

@@ -42,6 +42,14 @@ def augment(patch: torch.Tensor, generator: torch.Generator, channel_shuffle: bo
     return patch
 
 
+def augmented_crops(images: list[NamedImage], sources: list[int], size: int, generator: torch.Generator,
+                    channel_shuffle: bool = False, channel_gain: float = 0.0) -> torch.Tensor:
+    """One random size x size crop of each image ``sources`` names, through :func:`augment`, drawn
+    crop by crop from ``generator``: N x 3 x size x size."""
+    return torch.cat([augment(random_crop(images[i].hr, size, generator), generator, channel_shuffle, channel_gain)
+                      for i in sources])
+
+
 def check_patchable(images: list[NamedImage], gt_size: int) -> None:
     """Refuse training images smaller than one GT patch, naming the first."""
     if not images:
@@ -79,7 +87,6 @@ def training_batch(images: list[NamedImage], batch_size: int, gt_size: int, samp
         ((2, 3, 12, 12), (2, 3, 24, 24), 1.5, [0, 0])
     """
     picks = torch.randint(len(images), (batch_size,), generator=generator).tolist()
-    gt = torch.cat([augment(random_crop(images[i].hr, gt_size, generator), generator, channel_shuffle, channel_gain)
-                    for i in picks]).to(device)
+    gt = augmented_crops(images, picks, gt_size, generator, channel_shuffle, channel_gain).to(device)
     degradations = sample_degradations(sampler, batch_size, generator)
     return TrainingBatch(degrade_batch(gt, degradations, generator), gt, degradations, picks)

@@ -9,7 +9,6 @@ scale) of photos that no other split uses.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from faig.cache import settings_key
 from faig.data.images import array_to_tensor, list_images, mod_crop, read_image
 from faig.errors import FaigError
 
@@ -97,8 +97,7 @@ def images_key(images: list[NamedImage]) -> str:
         >>> key == images_key([NamedImage("b", torch.zeros(1, 3, 4, 6))])
         False
     """
-    listing = "\n".join(f"{image.name} {'x'.join(map(str, image.hr.shape))}" for image in images)
-    return hashlib.sha256(listing.encode()).hexdigest()[:16]
+    return settings_key([[image.name, list(image.hr.shape)] for image in images])
 
 
 def embedded_split(split: str) -> list[NamedImage]:

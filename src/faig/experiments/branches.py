@@ -238,11 +238,16 @@ def kept_trainings(out_dir: str | os.PathLike, config: BranchesConfig) -> int:
     """How many of ``config``'s trainings (:func:`trainings`) ``out_dir/runs/`` holds finished under
     its key (a run kept under another configuration or code version does not count)."""
     key = run_key(config)
-    count = 0
-    for method, name, kind, seed in trainings(config):
-        path = run_file(Path(out_dir) / "runs", method, name, kind, seed)
-        count += path.is_file() and json.loads(path.read_text()).get("key") == key
-    return count
+    return sum(kept_run(run_file(Path(out_dir) / "runs", *training), key) is not None
+               for training in trainings(config))
+
+
+def kept_run(path: Path, key: dict) -> dict | None:
+    """The result a finished training kept at ``path`` (a :func:`run_file`), if it was made under ``key``."""
+    if not path.is_file():
+        return None
+    stored = json.loads(path.read_text())
+    return stored if stored.get("key") == key else None
 
 
 def _train_and_score(kind: str, method: str, chosen: Setting, config: BranchesConfig, match: Match, seed: int,
@@ -251,11 +256,10 @@ def _train_and_score(kind: str, method: str, chosen: Setting, config: BranchesCo
     """One network trained with one seed and scored, or its result read from ``cache`` (a JSON
     beside the EMA weights, ``.pt``) when that was made under the same config."""
     key = run_key(config)
-    if cache.is_file():
-        stored = json.loads(cache.read_text())
-        if stored.get("key") == key:
-            checkpoint_file(cache).unlink(missing_ok=True)  # left by a run stopped right after its result
-            return stored
+    stored = kept_run(cache, key)
+    if stored is not None:
+        checkpoint_file(cache).unlink(missing_ok=True)  # left by a run stopped right after its result
+        return stored
     torch.manual_seed(seed)
     if kind == "two_branch":
         model, objective = two_branch(method, config), _objective_for(method, config, seed, train_images)

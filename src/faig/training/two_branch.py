@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from faig.data.degradations import degrade
-from faig.data.patches import TrainingBatch, augment, random_crop, training_batch
+from faig.data.degradations import degrade_batch
+from faig.data.patches import TrainingBatch, augmented_crops, training_batch
 from faig.data.splits import NamedImage
 from faig.errors import FaigError
 from faig.models.dan import degradation_code
@@ -93,11 +93,8 @@ def key_patches(images: list[NamedImage], batch: TrainingBatch, generator: torch
         >>> key_patches([image], batch, torch.Generator().manual_seed(0)).shape
         torch.Size([2, 3, 8, 8])
     """
-    size, device = batch.gt.shape[-1], batch.gt.device
-    keys = [degrade(augment(random_crop(images[source].hr, size, generator), generator).to(device), degradation,
-                    generator)
-            for source, degradation in zip(batch.sources, batch.degradations)]
-    return torch.cat(keys)
+    crops = augmented_crops(images, batch.sources, batch.gt.shape[-1], generator).to(batch.gt.device)
+    return degrade_batch(crops, batch.degradations, generator)
 
 
 def dasr_objective(losses: TwoBranchLosses, steps: int, seed: int, images: list[NamedImage]) -> Objective:
