@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Table 1 (issue 13) on a lent GPU machine, through the `device` tool:
 #
-#   run(command="bash benchmarks/branches_device.sh 480 8", carry=[".whl", "runs/branches/full"], timeout_s=560)
+#   run(command="bash benchmarks/branches_device.sh 480 8", carry=[".whl"], timeout_s=560)
 #
 # Runs SHARDS `faig branches --shard i/SHARDS` processes at once on the one GPU for at most SECONDS
 # (a training cut short by the limit's SIGTERM is checkpointed in runs/checkpoints/ and continued by the next call;
@@ -9,13 +9,14 @@
 # that writes the table and Fig. 1. Packs the folder as $OUT/branches.tgz.part0, part1, ... (15 MiB
 # each: the device tool returns files of at most 16 MiB; each training's weights and the checkpoints of
 # those in progress can reach ~50 MB together) to unpack here with
-#   mkdir -p runs/branches/full && cat branches.tgz.part* | tar xz -C runs/branches/full
-# a later call that carries that folder trains only what is missing and continues what is unfinished.
+#   cat branches.tgz.part* | tar xz -C results/embedded-default/branches
+# and commit: the folder is the committed default report's Table 1 (the CPU sessions add to it too), and a
+# later call, which gets it with the working tree, trains only what is missing and continues what is unfinished.
 set -u
 SECONDS_LIMIT=${1:?usage: branches_device.sh SECONDS SHARDS}
 SHARDS=${2:?usage: branches_device.sh SECONDS SHARDS}
 OUT=${OUT:-runs/device}
-FOLDER=runs/branches/full
+FOLDER=results/embedded-default/branches
 mkdir -p "$OUT" "$FOLDER/logs"
 . benchmarks/device_env.sh
 DEVICE=$(python3 -c "import torch; print('cuda' if torch.cuda.is_available() else 'cpu')")

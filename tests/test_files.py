@@ -3,6 +3,8 @@
 import errno
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from safetensors.torch import load_file
 
 import faig.files as files
 from faig.errors import FaigError
-from faig.files import atomic_path, check_writable_dir, check_writable_file, write_tensors, write_text
+from faig.files import atomic_path, check_writable_dir, check_writable_file, exclusive, write_tensors, write_text
 
 
 def mode(path) -> int:
@@ -121,3 +123,42 @@ def test_a_failed_copy_leaves_the_target_as_it_was(tmp_path):
     files.copy_file(tmp_path / "source", tmp_path / "target")
     assert (tmp_path / "target").read_bytes() == b"new"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["source", "target"]
+
+
+class TestExclusive:
+    """One process at a time on a file: the second is refused at once, the lock dies with its holder."""
+
+    def test_a_second_holder_is_refused_naming_the_file(self, tmp_path):
+        target = tmp_path / "checkpoints" / "run.pt"
+        with exclusive(target, "training"):
+            with pytest.raises(FaigError, match=r"another training is using .*run\.pt .*wait for it"):
+                with exclusive(target, "training"):
+                    pass
+            assert (tmp_path / "checkpoints" / "run.pt.lock").is_file()
+        with exclusive(target, "training"):  # free again once the block ended
+            pass
+
+    def test_it_leaves_no_lock_and_no_folder_made_for_it(self, tmp_path):
+        with exclusive(tmp_path / "new" / "deeper" / "run.pt", "training"):
+            pass
+        assert list(tmp_path.iterdir()) == []
+        with exclusive(tmp_path / "kept" / "run.pt", "training"):
+            (tmp_path / "kept" / "run.pt").write_text("checkpoint")
+        assert [path.name for path in (tmp_path / "kept").iterdir()] == ["run.pt"]
+
+    def test_the_lock_is_freed_when_its_holder_is_killed(self, tmp_path):
+        target = tmp_path / "run.pt"
+        holder = subprocess.Popen([sys.executable, "-c", (
+            "import sys, time\nfrom faig.files import exclusive\n"
+            f"with exclusive({str(target)!r}, 'training'):\n    print('held', flush=True)\n    time.sleep(60)")],
+            stdout=subprocess.PIPE, text=True)
+        try:
+            assert holder.stdout.readline().strip() == "held"
+            with pytest.raises(FaigError, match="another training"):
+                with exclusive(target, "training"):
+                    pass
+        finally:
+            holder.kill()
+            holder.wait()
+        with exclusive(target, "training"):  # SIGKILL ran no cleanup: the lock file is still there, unheld
+            pass

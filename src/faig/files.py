@@ -3,6 +3,7 @@ gets the permissions the umask allows, and errors name the user's path, never a 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -60,6 +61,52 @@ def atomic_path(path: str | os.PathLike, durable: bool = False) -> Iterator[Path
     finally:
         if os.path.exists(name):
             os.remove(name)
+
+
+@contextmanager
+def exclusive(path: str | os.PathLike, what: str) -> Iterator[None]:
+    """Hold ``path``'s lock file ``<path>.lock`` for the block, so that a second process working
+    on the same file (two ``faig train --resume`` of one checkpoint) is refused at once instead of
+    overwriting the first one's checkpoints. The operating system frees the lock when the holder
+    exits, however it exits; the file is removed when the block ends, and so are the folders made
+    for it if the block left them empty.
+
+    Args:
+        path: the file the block works on (its folder is made if missing).
+        what: the work, as the refusal names it ("training").
+
+    Raises:
+        FaigError: another process holds the lock.
+
+    Example:
+        >>> import tempfile
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> with exclusive(folder / "run.pt", "training"):
+        ...     (folder / "run.pt.lock").is_file()
+        True
+        >>> (folder / "run.pt.lock").exists()
+        False
+    """
+    lock = Path(f"{os.fspath(path)}.lock")
+    made = [folder for folder in (lock.parent, *lock.parent.parents) if not folder.exists()]
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise FaigError(f"another {what} is using {path} (it holds {lock}); wait for it to end or stop it") from None
+        if not lock.exists() or os.stat(lock).st_ino != os.fstat(descriptor).st_ino:  # removed by a holder that ended
+            raise FaigError(f"another {what} on {path} ended or began at this moment; run this one again")
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)
+    finally:
+        os.close(descriptor)
+        for folder in made:  # the folders made for the lock alone, if the block left nothing in them
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
 
 
 def check_writable_dir(path: str | os.PathLike) -> None:

@@ -119,7 +119,7 @@ def test_run_branches_writes_the_table_and_the_figure(tmp_path):
     png = (tmp_path / "out" / "figures" / "fig1_psnr_vs_flops.png").read_bytes()
     assert png.startswith(b"\x89PNG")
     assert "dasr  blur+noise" in format_branches(saved)
-    assert len(list((tmp_path / "out" / "runs").glob("*_seed0.pt"))) == 8
+    assert len(list((tmp_path / "out" / "runs").glob("*_seed0.safetensors"))) == 8
     assert not list((tmp_path / "out" / "runs").glob("checkpoints/*"))
     report = (tmp_path / "out" / "report.md").read_text()
     assert "| DASR | blur+noise |" in report and "![Fig. 1: PSNR against FLOPs" in report

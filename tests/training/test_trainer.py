@@ -18,7 +18,7 @@ from faig.models.registry import build_model
 from faig.data.degradations import DegradationSampler
 from faig.cache import file_key
 from faig.errors import FaigError
-from faig.files import write_json
+from faig.files import exclusive, write_json
 from faig.models.checkpoints import load_state_dict, save_weights
 from faig.models.registry import ArchConfig
 from faig.training.config import TrainConfig, load_config, preset_config
@@ -447,3 +447,12 @@ def test_without_resume_a_finished_stage_of_another_configuration_is_trained_ove
     metrics = train_stages("embedded", "srresnet", tmp_path, config_file=tmp_path / "two.json", hr_dir=hr_folder,
                            progress=False)["baseline"]
     assert metrics["history"][-1]["step"] == 2
+
+
+def test_a_second_training_of_the_same_stage_is_refused_while_the_first_runs(hr_folder, tmp_path):
+    """Two `faig train --resume` of one folder would each overwrite the other's checkpoint."""
+    with exclusive(checkpoint_path(tmp_path, "srresnet_baseline"), "training"):
+        with pytest.raises(FaigError, match="another training is using .*srresnet_baseline.pt"):
+            train(TINY, tmp_path, hr_dir=hr_folder, progress=False)
+    train(TINY, tmp_path, hr_dir=hr_folder, progress=False)
+    assert not (tmp_path / "checkpoints").exists()

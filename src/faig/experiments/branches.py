@@ -42,7 +42,7 @@ from faig.errors import FaigError
 from faig.evaluate import score_pairs
 from faig.experiments.common import mean_std
 from faig.experiments.flops import INPUT_SIZE, TOLERANCE, Complexity, Match, complexity, match_one_branch
-from faig.files import atomic_path, check_writable_dir, write_json
+from faig.files import check_writable_dir, exclusive, write_json, write_tensors
 from faig.models.dan import DAN, NOISE_SIGMA_MAX, DANConfig
 from faig.models.dasr import DASR, DASRConfig
 from faig.models.interpolation import Bicubic
@@ -254,34 +254,35 @@ def _train_and_score(kind: str, method: str, chosen: Setting, config: BranchesCo
                      train_images: list[NamedImage], pairs: list[Pair], device: torch.device, progress: bool,
                      cache: Path) -> dict:
     """One network trained with one seed and scored, or its result read from ``cache`` (a JSON
-    beside the EMA weights, ``.pt``) when that was made under the same config."""
+    beside the EMA weights, ``.safetensors``) when that was made under the same config. One process
+    at a time trains it (:func:`faig.files.exclusive`): two shards given the same training refuse."""
     key = run_key(config)
-    stored = kept_run(cache, key)
-    if stored is not None:
-        checkpoint_file(cache).unlink(missing_ok=True)  # left by a run stopped right after its result
-        return stored
-    torch.manual_seed(seed)
-    if kind == "two_branch":
-        model, objective = two_branch(method, config), _objective_for(method, config, seed, train_images)
-    else:
-        model, objective = build_model(match.arch), l1_objective
-    label = f"{NETWORK_NAMES[method if kind == 'two_branch' else kind]} {method} {chosen.name} seed {seed}"
-    ema, run = train_network(model, objective, config.train_config(match.arch, chosen.train, seed),
-                             train_images, device, progress, label, checkpoint_file(cache), key,
-                             TABLE1_CHECKPOINT_MINUTES)
-    result = {"key": key, "psnr": score_pairs(ema, pairs, config.scale, with_ssim=False)["psnr"], "run": run}
-    with atomic_path(cache.with_suffix(".pt")) as tmp:
-        torch.save({k: v.cpu() for k, v in ema.state_dict().items()}, tmp)
-    write_json(cache, result)
-    checkpoint_file(cache).unlink(missing_ok=True)
-    return result
+    with exclusive(checkpoint_file(cache), "Table 1 training"):
+        stored = kept_run(cache, key)
+        if stored is not None:
+            checkpoint_file(cache).unlink(missing_ok=True)  # left by a run stopped right after its result
+            return stored
+        torch.manual_seed(seed)
+        if kind == "two_branch":
+            model, objective = two_branch(method, config), _objective_for(method, config, seed, train_images)
+        else:
+            model, objective = build_model(match.arch), l1_objective
+        label = f"{NETWORK_NAMES[method if kind == 'two_branch' else kind]} {method} {chosen.name} seed {seed}"
+        ema, run = train_network(model, objective, config.train_config(match.arch, chosen.train, seed),
+                                 train_images, device, progress, label, checkpoint_file(cache), key,
+                                 TABLE1_CHECKPOINT_MINUTES)
+        result = {"key": key, "psnr": score_pairs(ema, pairs, config.scale, with_ssim=False)["psnr"], "run": run}
+        write_tensors(cache.with_suffix(".safetensors"), ema.state_dict(), {"table1_key": json.dumps(key)})
+        write_json(cache, result)
+        checkpoint_file(cache).unlink(missing_ok=True)
+        return result
 
 
 KINDS = ("two_branch", "one_branch")
 
 
 def run_file(runs_dir: Path, method: str, name: str, kind: str, seed: int) -> Path:
-    """Where one training's result is kept: ``<method>_<setting>_<kind>_seed<n>.json`` (and ``.pt``)."""
+    """Where one training's result is kept: ``<method>_<setting>_<kind>_seed<n>.json`` (and ``.safetensors``)."""
     return runs_dir / f"{method}_{name.replace('+', '_')}_{kind}_seed{seed}.json"
 
 

@@ -33,7 +33,7 @@ from faig.data.splits import NamedImage, centre_crops, images_key, load_images
 from faig.errors import FaigError
 from faig.devices import resolve_device
 from faig.evaluate import score_variants
-from faig.files import atomic_path, check_writable_dir, write_json
+from faig.files import atomic_path, check_writable_dir, exclusive, write_json
 from faig.models.checkpoints import check_same_structure, load_state_dict, save_weights
 from faig.models.registry import build_model, weights_stem
 from faig.training.config import TrainConfig
@@ -247,68 +247,69 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
     out_dir = Path(out_dir)
     name = name or default_name(config)
     checkpoint = checkpoint_path(out_dir, name)
-    if resume and not checkpoint.is_file():
-        finished = finished_metrics(out_dir, name, config)
-        if finished is None:
-            raise FaigError(f"nothing to resume: no checkpoint at {checkpoint}")
-        if progress:
-            tqdm.write(f"{name}: finished earlier ({out_dir / name}.safetensors); nothing to resume")
-        return finished
-    if config.stage == "target" and init_weights is None:
-        raise FaigError("the target stage is fine-tuned from a baseline: give its weights (--init)")
-    torch_device = resolve_device(device)
-    torch.manual_seed(config.seed)
-    images = load_images(config.train_split, hr_dir, config.arch.scale)
-    check_patchable(images, config.gt_size)
-    val_images = load_images(config.val_split, val_dir, config.arch.scale)
-    validation_source = str(val_dir) if val_dir is not None else f"embedded {config.val_split} split"
-    if progress and config.val_every and hr_dir is not None and val_dir is None:
-        tqdm.write(f"training on {hr_dir}, validating on the {validation_source} (give --val-dir to use your own)")
-    probe_images = _probe_images(images, config.arch.scale)
+    with exclusive(checkpoint, "training"):  # a second run of this stage would overwrite its checkpoints
+        if resume and not checkpoint.is_file():
+            finished = finished_metrics(out_dir, name, config)
+            if finished is None:
+                raise FaigError(f"nothing to resume: no checkpoint at {checkpoint}")
+            if progress:
+                tqdm.write(f"{name}: finished earlier ({out_dir / name}.safetensors); nothing to resume")
+            return finished
+        if config.stage == "target" and init_weights is None:
+            raise FaigError("the target stage is fine-tuned from a baseline: give its weights (--init)")
+        torch_device = resolve_device(device)
+        torch.manual_seed(config.seed)
+        images = load_images(config.train_split, hr_dir, config.arch.scale)
+        check_patchable(images, config.gt_size)
+        val_images = load_images(config.val_split, val_dir, config.arch.scale)
+        validation_source = str(val_dir) if val_dir is not None else f"embedded {config.val_split} split"
+        if progress and config.val_every and hr_dir is not None and val_dir is None:
+            tqdm.write(f"training on {hr_dir}, validating on the {validation_source} (give --val-dir to use your own)")
+        probe_images = _probe_images(images, config.arch.scale)
 
-    model = build_model(config.arch)
-    if init_weights is not None:
-        model.load_state_dict(initial_state(model, init_weights))
-    model.to(torch_device)
-    if torch_device.type == "cpu":  # oneDNN's convolutions train 15-25% faster on NHWC memory (2-core CPU)
-        model.to(memory_format=torch.channels_last)
-    run = RunState(model, copy.deepcopy(model).eval(),
-                   torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas),
-                   torch.Generator().manual_seed(config.seed),
-                   init=None if init_weights is None else {"path": str(init_weights), "key": file_key(init_weights)},
-                   data={"train": images_key(images), "validation": images_key(val_images)})
-    if resume:
-        run.restore(checkpoint, config)
+        model = build_model(config.arch)
+        if init_weights is not None:
+            model.load_state_dict(initial_state(model, init_weights))
+        model.to(torch_device)
+        if torch_device.type == "cpu":  # oneDNN's convolutions train 15-25% faster on NHWC memory (2-core CPU)
+            model.to(memory_format=torch.channels_last)
+        run = RunState(model, copy.deepcopy(model).eval(),
+                       torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas),
+                       torch.Generator().manual_seed(config.seed),
+                       init=None if init_weights is None else {"path": str(init_weights), "key": file_key(init_weights)},
+                       data={"train": images_key(images), "validation": images_key(val_images)})
+        if resume:
+            run.restore(checkpoint, config)
 
-    def one_step() -> None:
-        _train_step(run, config, images, torch_device, gradient_mask)
-        bar.update(1)
-        bar.set_postfix(loss=f"{run.running_loss:.4f}", lr=f"{learning_rate(config, run.step - 1):.1e}")
-        if config.val_every and (run.step % config.val_every == 0 or run.step == config.steps):
-            run.history.append({"step": run.step, "loss": round(run.running_loss, 6),
-                                "val_psnr": validate(run.ema, val_images, config),
-                                "train_psnr": validate(run.ema, probe_images, config)})
-            entry = run.history[-1]
-            bar.write(f"step {run.step}: loss {run.running_loss:.4f}; validation PSNR {scores(entry['val_psnr'])}; "
-                      f"training crops {scores(entry['train_psnr'])}")
+        def one_step() -> None:
+            _train_step(run, config, images, torch_device, gradient_mask)
+            bar.update(1)
+            bar.set_postfix(loss=f"{run.running_loss:.4f}", lr=f"{learning_rate(config, run.step - 1):.1e}")
+            if config.val_every and (run.step % config.val_every == 0 or run.step == config.steps):
+                run.history.append({"step": run.step, "loss": round(run.running_loss, 6),
+                                    "val_psnr": validate(run.ema, val_images, config),
+                                    "train_psnr": validate(run.ema, probe_images, config)})
+                entry = run.history[-1]
+                bar.write(f"step {run.step}: loss {run.running_loss:.4f}; validation PSNR {scores(entry['val_psnr'])}; "
+                          f"training crops {scores(entry['train_psnr'])}")
 
-    with tqdm(total=config.steps, initial=run.step, disable=not progress, dynamic_ncols=True, mininterval=2.0,
-              desc=f"{config.arch.arch} {config.stage}") as bar:
-        timing = run_steps(run, config, one_step, torch_device, checkpoint, checkpoint_minutes)
+        with tqdm(total=config.steps, initial=run.step, disable=not progress, dynamic_ncols=True, mininterval=2.0,
+                  desc=f"{config.arch.arch} {config.stage}") as bar:
+            timing = run_steps(run, config, one_step, torch_device, checkpoint, checkpoint_minutes)
 
-    metrics = {"history": run.history, "final_val_psnr": run.history[-1]["val_psnr"] if run.history else {},
-               **timing, "init_weights": run.init, "validation": validation_source,
-               "training_images": str(hr_dir) if hr_dir is not None else f"embedded {config.train_split} split",
-               "device": str(torch_device), "torch": torch.__version__}
-    with stop_requests() as requests:  # both results, then no checkpoint: a signal cannot split them
-        save_weights(out_dir / f"{name}.safetensors", run.ema, config.arch,
-                     {"train_config": config.to_dict(), "metrics": metrics})
-        write_json(out_dir / f"{name}.json", {"config": config.to_dict(), "metrics": metrics})
-        checkpoint.unlink(missing_ok=True)
-    if requests:
-        raise TrainingInterrupted(f"{requests[0]} as {name} finished: its results are written to {out_dir}; "
-                                  "a later stage continues with --resume")
-    return metrics
+        metrics = {"history": run.history, "final_val_psnr": run.history[-1]["val_psnr"] if run.history else {},
+                   **timing, "init_weights": run.init, "validation": validation_source,
+                   "training_images": str(hr_dir) if hr_dir is not None else f"embedded {config.train_split} split",
+                   "device": str(torch_device), "torch": torch.__version__}
+        with stop_requests() as requests:  # both results, then no checkpoint: a signal cannot split them
+            save_weights(out_dir / f"{name}.safetensors", run.ema, config.arch,
+                         {"train_config": config.to_dict(), "metrics": metrics})
+            write_json(out_dir / f"{name}.json", {"config": config.to_dict(), "metrics": metrics})
+            checkpoint.unlink(missing_ok=True)
+        if requests:
+            raise TrainingInterrupted(f"{requests[0]} as {name} finished: its results are written to {out_dir}; "
+                                      "a later stage continues with --resume")
+        return metrics
 
 
 def finished_metrics(out_dir: Path, name: str, config: TrainConfig) -> dict | None:
