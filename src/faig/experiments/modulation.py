@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import statistics
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -39,19 +40,23 @@ PAPER_LAMBDAS: tuple[float, ...] = tuple(round(0.1 * step, 1) for step in range(
 QUADRATURE = "gausslegendre"  # the rule ``faig modulate`` finds its filters with
 
 
-def modulated_network(baseline: nn.Module, target: nn.Module, selection: torch.Tensor, strength: float) -> nn.Module:
-    """θ_λ as a network of its own: a private copy of the target whose selected filters are
-    θ̄ + λ(θ − θ̄); its raw output may overflow where :func:`modulated_outputs` clamps it to 8 bit."""
-    network = runner(target)
-    network.load_state_dict(modulated_state(state_of(baseline), state_of(target), FilterIndex.from_module(target),
-                                            selection, strength))
-    return network
+def modulated_networks(baseline: nn.Module, target: nn.Module, selection: torch.Tensor,
+                       strengths: tuple[float, ...]) -> Iterator[tuple[float, nn.Module]]:
+    """θ_λ for each λ in turn: one private copy of the target whose selected filters become
+    θ̄ + λ(θ − θ̄) (the others stay the target's), reloaded per λ; use each before taking the next.
+    Its raw output may overflow where :func:`modulated_outputs` clamps it to 8 bit."""
+    network, index = runner(target), FilterIndex.from_module(target)
+    base, tuned = state_of(baseline), state_of(target)
+    for strength in strengths:
+        network.load_state_dict(modulated_state(base, tuned, index, selection, strength))
+        yield strength, network
 
 
 def modulated_outputs(baseline: nn.Module, target: nn.Module, selection: torch.Tensor, lrs: list[torch.Tensor],
                       strengths: tuple[float, ...]) -> dict[float, list[torch.Tensor]]:
     """The 8-bit outputs of θ_λ for each λ and each LR image."""
-    return {strength: outputs(modulated_network(baseline, target, selection, strength), lrs) for strength in strengths}
+    return {strength: outputs(network, lrs)
+            for strength, network in modulated_networks(baseline, target, selection, strengths)}
 
 
 def modulation_curve(baseline: nn.Module, target: nn.Module, selection: torch.Tensor, pairs: list[Pair],
@@ -148,7 +153,8 @@ def modulate_image(image: str | os.PathLike, degradation: str, strength: float, 
         ranking = discovered_rankings(baseline, target, baseline_model, target_model, arch_config.scale, steps, seed,
                                       device, cache_dir, progress, degradations)[degradation]
     with torch.no_grad():
-        output = modulated_network(baseline_model, target_model, index.selection(ranking, percent), strength)(lr)
+        _, network = next(modulated_networks(baseline_model, target_model, index.selection(ranking, percent), (strength,)))
+        output = network(lr)
     if not torch.isfinite(output).all():
         raise FaigError(f"λ = {strength} makes the modulated network's output overflow (not finite); "
                         f"choose a smaller |λ| (the paper's run from 0 to 1.5)")
