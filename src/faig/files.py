@@ -95,7 +95,8 @@ def exclusive(path: str | os.PathLike, what: str) -> Iterator[None]:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise FaigError(f"another {what} is using {path} (it holds {lock}); wait for it to end or stop it") from None
+            raise FaigError(f"another {what} is using {path} (it holds {lock}); "
+                            "wait for it to end or stop it") from None
         if not lock.exists() or os.stat(lock).st_ino != os.fstat(descriptor).st_ino:  # removed by a holder that ended
             raise FaigError(f"another {what} on {path} ended or began at this moment; run this one again")
         try:

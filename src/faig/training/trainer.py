@@ -276,7 +276,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
         run = RunState(model, copy.deepcopy(model).eval(),
                        torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas),
                        torch.Generator().manual_seed(config.seed),
-                       init=None if init_weights is None else {"path": str(init_weights), "key": file_key(init_weights)},
+                       init=None if init_weights is None else {"path": str(init_weights),
+                                                               "key": file_key(init_weights)},
                        data={"train": images_key(images), "validation": images_key(val_images)})
         if resume:
             run.restore(checkpoint, config)
