@@ -210,6 +210,13 @@ def initial_state(model: nn.Module, path: str | os.PathLike) -> dict[str, torch.
     return initial
 
 
+def placed(model: nn.Module, device: torch.device) -> nn.Module:
+    """``model`` moved to ``device`` for training; on a CPU in channels-last memory, where oneDNN's
+    convolutions train 15-25% faster (SRResNet, 2 cores; Table 1's DAN-style 36%)."""
+    model.to(device)
+    return model.to(memory_format=torch.channels_last) if device.type == "cpu" else model
+
+
 def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | os.PathLike | None = None,
           resume: bool = False, device: str | None = None, hr_dir: str | os.PathLike | None = None,
           progress: bool = True, gradient_mask: dict[str, torch.Tensor] | None = None,
@@ -270,9 +277,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
         model = build_model(config.arch)
         if init_weights is not None:
             model.load_state_dict(initial_state(model, init_weights))
-        model.to(torch_device)
-        if torch_device.type == "cpu":  # oneDNN's convolutions train 15-25% faster on NHWC memory (2-core CPU)
-            model.to(memory_format=torch.channels_last)
+        placed(model, torch_device)
         run = RunState(model, copy.deepcopy(model).eval(),
                        torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas),
                        torch.Generator().manual_seed(config.seed),

@@ -28,7 +28,7 @@ from faig.data.splits import NamedImage
 from faig.errors import FaigError
 from faig.models.dan import degradation_code
 from faig.training.config import TrainConfig
-from faig.training.trainer import CHECKPOINT_MINUTES, RunState, optimiser_step, run_steps, smoothed
+from faig.training.trainer import CHECKPOINT_MINUTES, RunState, optimiser_step, placed, run_steps, smoothed
 
 # DASR's key patches at step t of seed n are drawn from a generator seeded KEY_SEED_STRIDE * n + t.
 KEY_SEED_STRIDE = 1_000_003
@@ -167,7 +167,7 @@ def train_network(model: nn.Module, objective: Objective, config: TrainConfig, i
         >>> ema.training, sorted(run)
         (False, ['final_loss', 'seconds_per_step', 'segments', 'train_seconds'])
     """
-    model.to(device).train()
+    placed(model, device).train()
     run = RunState(model, copy.deepcopy(model).eval(),
                    torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr,
                                     betas=config.betas),
