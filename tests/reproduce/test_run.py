@@ -81,7 +81,7 @@ def test_a_tiny_run_writes_everything_and_a_rerun_reuses_every_step(tmp_path, ti
 
     monkeypatch.setattr(steps, "attribute", refuse)
     monkeypatch.setattr(steps, "retrain", refuse)
-    monkeypatch.setattr("faig.report.build.write_report", lambda *args: None)  # drawn above already
+    monkeypatch.setattr("faig.reproduce.run.write_report", lambda *args: None)  # drawn above already
     again = run(tiny_config(ARCHS), out, weights=tiny_weights, progress=True)
     assert again.to_json()["masking"] == results.to_json()["masking"]
     assert again.findings == results.findings
@@ -101,13 +101,24 @@ def test_the_reused_steps_are_listed_in_a_sentence():
 
 @pytest.mark.slow
 def test_two_seeds_spread_over_seeds_and_judge_on_them(tmp_path, tiny_weights, tiny_config, small_tiles, monkeypatch):
-    """Over seeds, with re-training and prediction on the first seed only (their steps are stubbed)."""
+    """Over seeds, with re-training on the first seed only (its step is stubbed). Eq. 8 runs on both
+    seeds: the report's figure draws the first seed's overlap scores, so against that seed's own
+    thresholds, not the mean over seeds."""
+    from dataclasses import replace
+
     monkeypatch.setattr("faig.reproduce.run.run_retrain", lambda setup, rankings, cache: fake_retrain())
-    monkeypatch.setattr("faig.report.build.write_report", lambda *args: None)
-    results = run(tiny_config(("srresnet",), seeds=2), tmp_path, weights=tiny_weights, progress=False)
+    drawn = {}
+    monkeypatch.setattr("faig.reproduce.run.write_report", lambda results, artifacts, out: drawn.update(artifacts))
+    results = run(replace(tiny_config(("srresnet",), seeds=2), prediction_seeds=2), tmp_path, weights=tiny_weights,
+                  progress=False)
     assert results.spread == {"masking": "seeds", "ablation": "seeds", "retrain": "images", "models": "seeds"}
     assert results.findings[1]["spread"].endswith("over 2 seeds")
     assert results.arch("srresnet").gain_over_random("faig", "blur", "blur") == {"mean": 1.0, "std": 0.0}
+    first_seed = json.loads(next(tmp_path.glob("cache/srresnet-*/seed0/prediction-*.json")).read_text())["data"]
+    for mode in ("standard", "reference_free"):
+        own = {d: first_seed[mode]["degradations"][d]["threshold"] for d in DEGRADATIONS}
+        assert drawn["srresnet"].thresholds[mode] == own
+        assert own != {d: results.arch("srresnet").prediction_for(mode, d)["threshold"] for d in DEGRADATIONS}
 
 
 def fake_retrain() -> dict:
@@ -126,7 +137,7 @@ def test_the_papers_protocol_runs_on_user_folders(tmp_path, tiny_weights, tiny_c
 
     from faig.data.images import write_image
 
-    monkeypatch.setattr("faig.report.build.write_report", lambda *args: None)
+    monkeypatch.setattr("faig.reproduce.run.write_report", lambda *args: None)
     generator = torch.Generator().manual_seed(0)
     folders = {}
     for split in ("train", "discover", "calibrate", "test"):
@@ -163,7 +174,7 @@ def test_any_registered_architecture_runs_from_a_checkpoint_pair(tmp_path, tiny_
     assert pair_arch(pair, None) == arch
     with pytest.raises(FaigError, match=f"does not match the checkpoints, which are {arch}"):
         pair_arch(pair, ("srresnet",))
-    monkeypatch.setattr("faig.report.build.write_report", lambda *args: None)
+    monkeypatch.setattr("faig.reproduce.run.write_report", lambda *args: None)
     results = run(tiny_config((arch,)), tmp_path, weights=pair, progress=False)
     check_results(results, (arch,))
     index = FilterIndex.from_module(load_model(pair[1])[0])
