@@ -96,8 +96,9 @@ TARGET_MIX: dict[str, dict] = {name: {"jpeg_prob": 0.5, "jpeg_qualities": (30,)}
 TARGET_PATCHES: dict[str, dict] = {"srresnet_jpeg_r2": {"channel_shuffle": True, "channel_gain": 0.5}}
 # Candidates whose baseline is another's (the same configuration): its finished weights are reused.
 SHARED_BASELINE: dict[str, str] = {"srresnet_jpeg_r1": "srresnet_r1", "srresnet_jpeg_r2": "srresnet_r1"}
-# Candidates whose baseline restarts from another's finished baseline (`faig train --init`, a warm restart).
-WARM_START: dict[str, str] = {"srcnn_style_r3": "srcnn_style_r2"}
+# Candidates with a stage that restarts from another candidate's finished stage (`faig train --init`:
+# a warm restart, a new cosine cycle with a fresh optimiser): name -> (stage, the other candidate).
+WARM_START: dict[str, tuple[str, str]] = {"srcnn_style_r3": ("baseline", "srcnn_style_r2")}
 
 
 def candidate_configs(name: str) -> dict[str, TrainConfig]:
@@ -136,10 +137,11 @@ def train_candidate(name: str, device: str | None) -> None:
                    os.path.relpath(folder), "--quiet"]
         if (folder / "checkpoints" / f"{stem}.pt").is_file():
             command.append("--resume")
-        if stage == "baseline" and name in WARM_START:
-            start = HERE / WARM_START[name] / f"{stem}.safetensors"
+        if WARM_START.get(name, (None,))[0] == stage:
+            source = WARM_START[name][1]
+            start = HERE / source / f"{stem}.safetensors"
             if not start.is_file():
-                sys.exit(f"{name} restarts from {WARM_START[name]}'s baseline: train {WARM_START[name]} first")
+                sys.exit(f"{name} restarts from {source}'s {stage}: train {source} first")
             command += ["--init", os.path.relpath(start)]
         if device:
             command += ["--device", device]
@@ -323,9 +325,11 @@ def candidate_markdown(table: dict) -> str:
                         if colour else "n/a")
         quick = row.get("quick_findings")
         holding = f"{quick['holding']} of {quick['total']}" if quick else "n/a"
-        restart = f"restarts from {WARM_START[name]}'s: " if name in WARM_START else ""
-        lines.append(f"| {name} | {restart}{baseline['steps']:,} @ {baseline['lr']:g} ({baseline['state']}) | "
-                     f"{target['steps']:,} @ {target['lr']:g} ({target['state']}) | {gains} | "
+        restart = {stage: f"restarts from {WARM_START[name][1]}'s: " if WARM_START.get(name, (None,))[0] == stage
+                   else "" for stage in ("baseline", "target")}
+        lines.append(f"| {name} | {restart['baseline']}{baseline['steps']:,} @ {baseline['lr']:g} "
+                     f"({baseline['state']}) | {restart['target']}{target['steps']:,} @ {target['lr']:g} "
+                     f"({target['state']}) | {gains} | "
                      f"{eligible[row['eligible']]} | {delta} | {colour_delta} | {holding} |")
     return "\n".join(lines) + "\n"
 
