@@ -1,9 +1,9 @@
 """Atomic file writes: a result file is either complete or absent, never half-written; every file
-gets the permissions the umask allows, and errors name the user's path, never a temporary one."""
+gets the permissions the umask allows, and errors name the user's path, never a temporary one.
+And one writer at a time: :func:`exclusive` refuses a second process on a file already worked on."""
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
@@ -69,7 +69,7 @@ def exclusive(path: str | os.PathLike, what: str) -> Iterator[None]:
     on the same file (two ``faig train --resume`` of one checkpoint) is refused at once instead of
     overwriting the first one's checkpoints. The operating system frees the lock when the holder
     exits, however it exits; the file is removed when the block ends, and so are the folders made
-    for it if the block left them empty.
+    for it if the block left them empty. Where ``fcntl`` is missing (Windows) the block runs unlocked.
 
     Args:
         path: the file the block works on (its folder is made if missing).
@@ -87,6 +87,11 @@ def exclusive(path: str | os.PathLike, what: str) -> Iterator[None]:
         >>> (folder / "run.pt.lock").exists()
         False
     """
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
     lock = Path(f"{os.fspath(path)}.lock")
     made = [folder for folder in (lock.parent, *lock.parent.parents) if not folder.exists()]
     lock.parent.mkdir(parents=True, exist_ok=True)
@@ -97,7 +102,7 @@ def exclusive(path: str | os.PathLike, what: str) -> Iterator[None]:
         except BlockingIOError:
             raise FaigError(f"another {what} is using {path} (it holds {lock}); "
                             "wait for it to end or stop it") from None
-        if not lock.exists() or os.stat(lock).st_ino != os.fstat(descriptor).st_ino:  # removed by a holder that ended
+        if not lock.exists() or os.stat(lock).st_ino != os.fstat(descriptor).st_ino:  # its holder ended meanwhile
             raise FaigError(f"another {what} on {path} ended or began at this moment; run this one again")
         try:
             yield

@@ -283,7 +283,8 @@ KINDS = ("two_branch", "one_branch")
 
 
 def run_file(runs_dir: Path, method: str, name: str, kind: str, seed: int) -> Path:
-    """Where one training's result is kept: ``<method>_<setting>_<kind>_seed<n>.json`` (and ``.safetensors``)."""
+    """Where one training's result is kept: ``<method>_<setting>_<kind>_seed<n>.json`` (its EMA
+    weights beside it, ``.safetensors``)."""
     return runs_dir / f"{method}_{name.replace('+', '_')}_{kind}_seed{seed}.json"
 
 

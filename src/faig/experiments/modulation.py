@@ -153,7 +153,8 @@ def modulate_image(image: str | os.PathLike, degradation: str, strength: float, 
         ranking = discovered_rankings(baseline, target, baseline_model, target_model, arch_config.scale, steps, seed,
                                       device, cache_dir, progress, degradations)[degradation]
     with torch.no_grad():
-        _, network = next(modulated_networks(baseline_model, target_model, index.selection(ranking, percent), (strength,)))
+        selection = index.selection(ranking, percent)
+        _, network = next(modulated_networks(baseline_model, target_model, selection, (strength,)))
         output = network(lr)
     if not torch.isfinite(output).all():
         raise FaigError(f"λ = {strength} makes the modulated network's output overflow (not finite); "
