@@ -118,6 +118,14 @@ WARM_START: dict[str, tuple[str, str]] = {"srcnn_style_r3": ("baseline", "srcnn_
                                           "swinir_r2": ("target", "swinir_r1")}
 
 
+def warm_start_chain(name: str) -> list[str]:
+    """The candidates whose stage ``name``'s restarted stage (:data:`WARM_START`) continues, oldest first."""
+    if name not in WARM_START:
+        return []
+    stage, source = WARM_START[name]
+    return [*(warm_start_chain(source) if WARM_START.get(source, (None,))[0] == stage else []), source]
+
+
 def candidate_configs(name: str) -> dict[str, TrainConfig]:
     """The baseline and target configurations of one candidate."""
     arch, (base_steps, base_lr), (target_steps, target_lr) = CANDIDATES[name]
@@ -355,7 +363,8 @@ def adopt(name: str, report: dict) -> None:
     """Make a candidate the embedded pair of its architecture (for a wider mix, that mix's target)
     under the selection rule: it must pass the plateau test and have the best mean final target
     validation PSNR among the eligible candidates of its architecture and mix. Copies its weights and
-    records into the embedded folder and rewrites ``eval_test.json`` (what `faig eval --preset
+    records into the embedded folder (a stage that restarted from another's with those as its earlier cycles,
+    ``<stem>_cycle<i>``) and rewrites ``eval_test.json`` (what `faig eval --preset
     embedded` gives on them)."""
     from faig.evaluate import evaluate_models
     from faig.models.registry import EMBEDDED_WEIGHTS
@@ -375,13 +384,16 @@ def adopt(name: str, report: dict) -> None:
     if best != name:
         sys.exit(f"{name} is eligible but {best} has the better mean target validation PSNR "
                  f"({final_target_psnr(best):.3f} against {final_target_psnr(name):.3f} dB)")
-    for stage, config in candidate_configs(name).items():
-        if stage == "baseline" and name in SHARED_BASELINE:
-            continue  # the embedded baseline already is its owner's
+    configs = candidate_configs(name)
+    copies = {HERE / (SHARED_BASELINE.get(name, name) if stage == "baseline" else name) / default_name(config):
+              default_name(config) for stage, config in configs.items()}
+    for cycle, earlier in enumerate(warm_start_chain(name), 1):  # the restarted stage's earlier cosine cycles
+        stem = default_name(configs[WARM_START[name][0]])
+        copies[HERE / earlier / stem] = f"{stem}_cycle{cycle}"
+    for source, stem in copies.items():
         for suffix in (".safetensors", ".json"):
-            source = HERE / name / f"{default_name(config)}{suffix}"
-            copy_file(source, EMBEDDED_WEIGHTS / source.name)
-            print(f"{source} -> {EMBEDDED_WEIGHTS / source.name}")
+            copy_file(source.with_suffix(suffix), EMBEDDED_WEIGHTS / f"{stem}{suffix}")
+            print(f"{source.with_suffix(suffix)} -> {EMBEDDED_WEIGHTS / stem}{suffix}")
     write_json(EMBEDDED_WEIGHTS / "eval_test.json", evaluate_models("embedded", split="test"))
     print(f"rewrote {EMBEDDED_WEIGHTS / 'eval_test.json'}; rerun `faig reproduce` (default and --quick)")
 

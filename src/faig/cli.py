@@ -46,9 +46,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
                            args.device, args.hr_dir, args.resume, progress=not args.quiet, steps=args.steps,
                            config_file=args.config, val_dir=args.val_dir, checkpoint_minutes=args.checkpoint_minutes,
                            mix=tuple(kind for kind in (args.mix or "").split(",") if kind))
-    for stage, metrics in results.items():
+    for name, metrics in results.items():
         scores = ", ".join(f"{variant} {psnr:.2f}" for variant, psnr in metrics["final_val_psnr"].items())
-        print(f"{stage}: validation PSNR {scores} dB; {metrics['train_seconds']:.0f} s -> {args.out}")
+        print(f"{name}: validation PSNR {scores} dB; {metrics['train_seconds']:.0f} s -> {args.out}")
     return 0
 
 

@@ -5,23 +5,35 @@ import json
 
 import pytest
 
+from faig.cache import file_key
 from faig.data.splits import load_images
 from faig.evaluate import score_variants
 from faig.models.checkpoints import load_model
 from faig.models.interpolation import Bicubic
 from faig.models.registry import EMBEDDED_WEIGHTS, preset_weights, shipped_archs
-from faig.training.config import TrainConfig, preset_config
+from faig.training.config import TrainConfig, preset_config, stage_cycles
 
 ARCHS = shipped_archs("embedded")
 EVAL = json.loads((EMBEDDED_WEIGHTS / "eval_test.json").read_text())
 
 
 @pytest.mark.parametrize("arch", ARCHS)
-@pytest.mark.parametrize("stage", ["baseline", "target"])
-def test_weights_were_trained_with_the_preset(arch, stage):
-    """`faig train --preset embedded` reproduces them: their saved config is the preset's."""
-    saved = json.loads(preset_weights("embedded", arch, stage).with_suffix(".json").read_text())["config"]
-    assert TrainConfig.from_dict(saved) == preset_config("embedded", arch, stage)
+def test_weights_were_trained_with_the_preset(arch):
+    """`faig train --preset embedded` reproduces them: their saved configs are the preset's; a stage
+    trained in several cosine cycles ships each earlier cycle (``<arch>_<stage>_cycle<i>``), and every
+    file that records its starting weights started from the one before it in that chain."""
+    configs, chain = [], []
+    for stage in ("baseline", "target"):
+        cycles = stage_cycles("embedded", arch, stage)
+        final = preset_weights("embedded", arch, stage)
+        configs += cycles
+        chain += [final.with_name(f"{final.stem}_cycle{i}.safetensors") for i in range(1, len(cycles))] + [final]
+    records = [json.loads(path.with_suffix(".json").read_text()) for path in chain]
+    assert [TrainConfig.from_dict(record["config"]) for record in records] == configs
+    assert records[0]["metrics"].get("init_weights") is None
+    for earlier, record in zip(chain, records[1:]):  # records written before starting weights were kept lack them
+        started = record["metrics"].get("init_weights", {"key": file_key(earlier)})
+        assert started["key"] == file_key(earlier)
 
 
 @pytest.mark.parametrize("arch", ARCHS)

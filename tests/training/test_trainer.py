@@ -247,7 +247,7 @@ def test_resume_of_both_stages_skips_the_finished_baseline_and_continues_the_tar
                          tmp_path / "resumed" / "srresnet_target.safetensors")
     (tmp_path / "resumed" / "srresnet_target.safetensors").unlink()
     metrics = train_stages("embedded", "srresnet", tmp_path / "resumed", resume=True, **stages)
-    assert [s["first_step"] for s in metrics["target"]["segments"]] == [0]
+    assert [s["first_step"] for s in metrics["srresnet_target"]["segments"]] == [0]
     with pytest.raises(FaigError, match="nothing to resume"):
         train_stages("embedded", "srresnet", tmp_path / "empty", resume=True, **stages)
 
@@ -327,12 +327,12 @@ def test_a_baseline_alone_restarts_from_init_and_records_it(hr_folder, tmp_path)
     config = replace(TINY, steps=1, lr=1e-30, eta_min=0.0, val_every=0, ema_decay=0.0)
     write_json(tmp_path / "restart.json", config.to_dict())
     metrics = train_stages("embedded", "srresnet", tmp_path / "again", config_file=tmp_path / "restart.json",
-                           init_weights=earlier, hr_dir=hr_folder, progress=False)["baseline"]
+                           init_weights=earlier, hr_dir=hr_folder, progress=False)["srresnet_baseline"]
     assert metrics["init_weights"] == {"path": str(earlier), "key": file_key(earlier)}
     restarted, start = load_state_dict(tmp_path / "again" / "srresnet_baseline.safetensors"), load_state_dict(earlier)
     assert all(torch.allclose(restarted[key], start[key], atol=1e-6) for key in start)
     scratch = train_stages("embedded", "srresnet", tmp_path / "scratch", config_file=tmp_path / "restart.json",
-                           hr_dir=hr_folder, progress=False)["baseline"]
+                           hr_dir=hr_folder, progress=False)["srresnet_baseline"]
     assert scratch["init_weights"] is None
     fresh = load_state_dict(tmp_path / "scratch" / "srresnet_baseline.safetensors")
     assert not torch.allclose(fresh["conv_first.weight"], start["conv_first.weight"])
@@ -445,7 +445,7 @@ def test_without_resume_a_finished_stage_of_another_configuration_is_trained_ove
     config = replace(TINY, steps=2, val_every=2)
     write_json(tmp_path / "two.json", config.to_dict())
     metrics = train_stages("embedded", "srresnet", tmp_path, config_file=tmp_path / "two.json", hr_dir=hr_folder,
-                           progress=False)["baseline"]
+                           progress=False)["srresnet_baseline"]
     assert metrics["history"][-1]["step"] == 2
 
 
@@ -456,3 +456,42 @@ def test_a_second_training_of_the_same_stage_is_refused_while_the_first_runs(hr_
             train(TINY, tmp_path, hr_dir=hr_folder, progress=False)
     train(TINY, tmp_path, hr_dir=hr_folder, progress=False)
     assert not (tmp_path / "checkpoints").exists()
+
+
+def test_a_baseline_in_two_cycles_restarts_the_second_from_the_first(hr_folder, tmp_path, monkeypatch):
+    """A preset baseline of two cosine cycles (the embedded srcnn_style's): the first is kept as
+    ``<arch>_baseline_cycle1``, the second starts from its weights and records them; a resume after
+    both skips both; with --init the given weights stand for the first cycle."""
+    import faig.training.config as config_module
+
+    cycles = [replace(TINY, steps=3, lr=1e-3), replace(TINY, steps=2, lr=5e-4)]
+    monkeypatch.setattr(config_module, "stage_cycles", lambda preset, arch, stage, *rest: cycles)
+    metrics = train_stages("embedded", "srresnet", tmp_path / "out", ("baseline",), hr_dir=hr_folder, progress=False)
+    first = tmp_path / "out" / "srresnet_baseline_cycle1.safetensors"
+    assert list(metrics) == ["srresnet_baseline_cycle1", "srresnet_baseline"]
+    assert metrics["srresnet_baseline_cycle1"]["init_weights"] is None
+    assert metrics["srresnet_baseline"]["init_weights"] == {"path": str(first), "key": file_key(first)}
+    saved = json.loads((tmp_path / "out" / "srresnet_baseline_cycle1.json").read_text())["config"]
+    assert TrainConfig.from_dict(saved) == cycles[0]
+    again = train_stages("embedded", "srresnet", tmp_path / "out", ("baseline",), hr_dir=hr_folder, progress=False,
+                         resume=True)
+    assert again == json.loads(json.dumps(metrics))
+    restarted = train_stages("embedded", "srresnet", tmp_path / "warm", ("baseline",), init_weights=first,
+                             hr_dir=hr_folder, progress=False)
+    assert list(restarted) == ["srresnet_baseline"] and restarted["srresnet_baseline"]["init_weights"]["path"] == str(first)
+    _assert_same_weights(tmp_path / "out" / "srresnet_baseline.safetensors",
+                         tmp_path / "warm" / "srresnet_baseline.safetensors")
+
+
+def test_a_target_in_two_cycles_starts_from_the_baseline_then_from_its_first_cycle(hr_folder, tmp_path, monkeypatch):
+    import faig.training.config as config_module
+
+    target = replace(TINY, stage="target", steps=2)
+    monkeypatch.setattr(config_module, "stage_cycles", lambda preset, arch, stage, *rest: (
+        [TINY] if stage == "baseline" else [target, replace(target, lr=5e-4)]))
+    metrics = train_stages("embedded", "srresnet", tmp_path, hr_dir=hr_folder, progress=False)
+    assert list(metrics) == ["srresnet_baseline", "srresnet_target_cycle1", "srresnet_target"]
+    starts = [metrics[name]["init_weights"] for name in metrics]
+    assert starts[0] is None
+    assert [start["key"] for start in starts[1:]] == [file_key(tmp_path / f"{name}.safetensors")
+                                                      for name in ("srresnet_baseline", "srresnet_target_cycle1")]

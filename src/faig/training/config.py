@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from faig.checks import check_number, check_seed
 from faig.data.degradations import MIX_KINDS, DegradationSampler
 from faig.errors import FaigError
-from faig.models.registry import ArchConfig, check_preset, preset_arch
+from faig.models.registry import ArchConfig, check_preset, preset_arch, weights_stem
 
 STAGES: tuple[str, ...] = ("baseline", "target")
 
@@ -122,6 +122,12 @@ SCHEDULES: dict[str, dict[str, dict[str, tuple[int, float]]]] = {
                  # Issue 12's attention network in srresnet's regime: candidate swinir_r1.
                  "swinir": {"baseline": (25_000, 2e-4), "target": (30_000, 1e-4)}},
 }
+# Stages a preset trains in more than one cosine cycle, each cycle after the first a warm restart
+# from the one before (its EMA weights, a fresh Adam; the paper's baseline schedule restarts every
+# 250,000 steps): weights stem -> the earlier cycles' (steps, lr); the last cycle is SCHEDULES'.
+# The paper-regime candidates in training restart so (srcnn_style_r3's baseline, swinir_r2's target:
+# benchmarks/paper_regime.py); none is embedded yet.
+EARLIER_CYCLES: dict[str, dict[str, tuple[tuple[int, float], ...]]] = {"embedded": {}}
 # TrainConfig fields the embedded preset sets per architecture, on both stages (the rest: defaults).
 EMBEDDED_OVERRIDES: dict[str, dict] = {
     "srresnet": {"val_every": 1_000, "checkpoint_every": 1_000},
@@ -201,3 +207,18 @@ def preset_config(preset: str, arch: str, stage: str, scale: int = 2, seed: int 
         seed=seed,
     )
     return TrainConfig(**{**fields, **overrides})
+
+
+def stage_cycles(preset: str, arch: str, stage: str, scale: int = 2, seed: int = 0,
+                 mix: tuple[str, ...] = ()) -> list[TrainConfig]:
+    """A preset's stage as the cosine cycles it is trained in, in order (:data:`EARLIER_CYCLES`):
+    every cycle as :func:`preset_config`'s stage but for its steps and rate, the last one that stage
+    itself; each cycle after the first restarts from the weights of the one before.
+
+    Example:
+        >>> [(c.steps, c.lr) for c in stage_cycles("embedded", "srresnet", "baseline")]  # one cycle
+        [(25000, 0.0002)]
+    """
+    last = preset_config(preset, arch, stage, scale, seed, mix)
+    earlier = EARLIER_CYCLES.get(preset, {}).get(weights_stem(arch, stage, last.degradations.extra_kinds), ())
+    return [replace(last, steps=steps, lr=lr) for steps, lr in earlier] + [last]

@@ -433,17 +433,23 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
                  checkpoint_minutes: float = CHECKPOINT_MINUTES, mix: tuple[str, ...] = ()) -> dict[str, dict]:
     """Train a preset's stages in order (``steps`` overrides the preset's count), or the one stage a
     saved configuration describes (``config_file``: a ``TrainConfig`` JSON, such as the ``config``
-    of any ``<name>.json`` that ``train`` wrote). The target starts from ``init_weights`` or, by
-    default, from the baseline just written to ``out_dir``; a baseline trained alone starts from
-    ``init_weights`` when given (a warm restart of an earlier baseline), else from scratch. ``mix``
-    adds kinds to the target's blind mix (``("jpeg",)``: issue 12's wider mix, written as
-    ``<arch>_target_jpeg``). With ``resume``, a finished stage is skipped and a stage after one that
-    was found (finished or checkpointed) but never started itself starts afresh.
+    of any ``<name>.json`` that ``train`` wrote). A stage the preset trains in several cosine cycles
+    (:func:`~faig.training.config.stage_cycles`) trains them in turn, the earlier ones as
+    ``<name>_cycle<i>``, each restarting from the one before. The target starts from
+    ``init_weights`` or, by default, from the baseline just written to ``out_dir``; a baseline trained
+    alone starts from ``init_weights`` when given (a warm restart of an earlier baseline: its last
+    cycle only), else from scratch. ``mix`` adds kinds to the target's blind mix (``("jpeg",)``:
+    issue 12's wider mix, written as ``<arch>_target_jpeg``). With ``resume``, a finished stage is
+    skipped and a stage after one that was found (finished or checkpointed) but never started itself
+    starts afresh.
+
+    Returns:
+        Each trained run's metrics by name (``srcnn_style_baseline_cycle1``, ``srcnn_style_baseline``, ...).
 
     Example:
         >>> train_stages("embedded", "srresnet", "runs/train", ("baseline",))  # doctest: +SKIP
     """
-    from faig.training.config import load_config, preset_config
+    from faig.training.config import load_config, stage_cycles
 
     if steps is not None and steps < 1:
         raise FaigError(f"--steps must be at least 1, got {steps}")
@@ -453,26 +459,33 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
         configs = [load_config(config_file)]
         arch = configs[0].arch.arch
     else:
-        configs = [preset_config(preset, arch, stage, scale, seed, mix) for stage in stages]
+        configs = [config for stage in stages for config in stage_cycles(preset, arch, stage, scale, seed, mix)]
     warm_start = init_weights is not None and all(config.stage == "baseline" for config in configs)
+    if warm_start:
+        configs = configs[-1:]  # the given weights stand for the baseline's earlier cycles
     for config in configs:  # a bad --init is refused before the first stage trains, not after the baseline
         if init_weights is not None and (config.stage == "target" or warm_start):
             initial_state(build_model(config.arch), init_weights)
-    results = {}
+    results: dict[str, dict] = {}
     earlier = False  # a stage before this one was resumed or had finished: a later one may start afresh
-    for config in configs:
+    previous: Path | None = Path(init_weights) if warm_start else None  # what the next run starts from
+    for position, config in enumerate(configs):
         if steps is not None:
             config = replace(config, steps=steps, val_every=min(config.val_every, steps),
                              checkpoint_every=min(config.checkpoint_every, steps))
-        init = init_weights if warm_start else None
-        if config.stage == "target":
-            init = init_weights or Path(out_dir) / f"{arch}_baseline.safetensors"
-            if not Path(init).is_file():
+        stem = default_name(config)
+        cycle = sum(other.stage == config.stage for other in configs[:position]) + 1
+        last = cycle == sum(other.stage == config.stage for other in configs)
+        name = stem if last else f"{stem}_cycle{cycle}"
+        init = previous
+        if config.stage == "target" and cycle == 1:
+            init = Path(init_weights) if init_weights is not None else Path(out_dir) / f"{arch}_baseline.safetensors"
+            if not init.is_file():
                 raise FaigError(f"no baseline at {init}: train the baseline stage first or give --init")
-        name = default_name(config)
         found = resume and (checkpoint_path(out_dir, name).is_file()
                             or finished_metrics(Path(out_dir), name, config) is not None)
-        results[config.stage] = train(config, out_dir, init, found or (resume and not earlier), device, hr_dir,
-                                      progress, checkpoint_minutes=checkpoint_minutes, val_dir=val_dir)
+        results[name] = train(config, out_dir, init, found or (resume and not earlier), device, hr_dir,
+                              progress, name=name, checkpoint_minutes=checkpoint_minutes, val_dir=val_dir)
         earlier = earlier or found
+        previous = Path(out_dir) / f"{name}.safetensors"
     return results
