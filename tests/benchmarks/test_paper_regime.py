@@ -1,0 +1,95 @@
+"""The paper-regime search's selection machinery (benchmarks/paper_regime.py, issue 10): the plateau
+test, the rule, the candidates' configurations on disk, and what adoption copies."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from faig.training.config import load_config
+from faig.training.trainer import default_name
+
+SCRIPT = Path(__file__).parents[2] / "benchmarks" / "paper_regime.py"
+
+
+@pytest.fixture(scope="module")
+def regime():
+    spec = importlib.util.spec_from_file_location("paper_regime", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def history(values: list[float]) -> list[dict]:
+    return [{"step": 1000 * (k + 1), "val_psnr": {"clean": value}} for k, value in enumerate(values)]
+
+
+def stage(state: str, gain: float | None) -> dict:
+    return {"state": state, "plateau_gain_db": {"clean": gain}}
+
+
+class TestPlateau:
+    def test_the_gain_is_over_the_last_fifth_of_the_validations(self, regime):
+        values = [30.0 + 0.1 * k for k in range(10)]  # 10 validations: the last fifth spans the last 2 steps
+        assert regime.plateau_gain(history(values), "clean") == pytest.approx(0.2)
+
+    def test_fewer_than_five_validations_are_not_judged(self, regime):
+        assert regime.plateau_gain(history([30.0, 31.0, 32.0, 33.0]), "clean") is None
+
+    @pytest.mark.parametrize("stages, verdict", [
+        ({"baseline": stage("finished", 0.02), "target": stage("finished", 0.049)}, True),
+        ({"baseline": stage("finished", 0.02), "target": stage("finished", 0.05)}, False),
+        ({"baseline": stage("finished", 0.06), "target": stage("at step 10", 0.0)}, False),  # no later than that
+        ({"baseline": stage("finished", 0.02), "target": stage("at step 10", 0.3)}, None),  # a running stage
+        ({"baseline": stage("finished", None), "target": stage("finished", 0.0)}, False),  # too few validations
+    ])
+    def test_the_rule_needs_every_finished_stage_under_the_bar(self, regime, stages, verdict):
+        assert regime.passes_rule(stages) is verdict
+
+
+@pytest.mark.parametrize("name", [
+    "srresnet_r1", "srcnn_style_r1", "srcnn_style_r2", "srcnn_style_r3", "swinir_r1", "swinir_r2",
+    "srresnet_jpeg_r1", "srresnet_jpeg_r2"])
+def test_each_candidates_configs_on_disk_are_its_recipe(regime, name):
+    """`faig train --config` trains what the script describes (the files were written once, then trained)."""
+    assert name in regime.CANDIDATES
+    for config in regime.candidate_configs(name).values():
+        assert load_config(regime.HERE / name / f"{default_name(config)}.config.json") == config
+
+
+def test_warm_restarts_continue_their_source_in_the_same_stage(regime):
+    assert regime.warm_start_chain("srcnn_style_r3") == ["srcnn_style_r2"]
+    assert regime.warm_start_chain("swinir_r2") == ["swinir_r1"]
+    assert regime.warm_start_chain("srresnet_r1") == []
+    r1, r2 = (regime.candidate_configs(name) for name in ("swinir_r1", "swinir_r2"))
+    assert r2["baseline"] == r1["baseline"]  # shared
+    assert (r2["target"].lr, r2["target"].channel_shuffle, r1["target"].channel_shuffle) == (5e-5, True, False)
+
+
+def test_adopting_a_restarted_stage_ships_its_earlier_cycles(regime, tmp_path, monkeypatch):
+    """swinir_r2 adopted: the baseline comes from swinir_r1 (shared), the target is r2's and r1's
+    target becomes its first cycle; the evaluation is rewritten."""
+    here, embedded = tmp_path / "paper_regime", tmp_path / "embedded"
+    for folder, stem in [("swinir_r1", "swinir_baseline"), ("swinir_r1", "swinir_target"),
+                         ("swinir_r2", "swinir_target")]:
+        (here / folder).mkdir(parents=True, exist_ok=True)
+        for suffix in (".safetensors", ".json"):
+            (here / folder / f"{stem}{suffix}").write_text(f"{folder}/{stem}")
+    monkeypatch.setattr(regime, "HERE", here)
+    monkeypatch.setattr("faig.models.registry.EMBEDDED_WEIGHTS", embedded)
+    monkeypatch.setattr("faig.evaluate.evaluate_models", lambda preset, split: {"split": split})
+    def judged(target_gain: float) -> dict:
+        return {"baseline": dict(stage("finished", 0.005), history=[]),
+                "target": dict(stage("finished", target_gain), history=[{"val_psnr": {"clean": 33.0}}])}
+
+    report = {"candidates": {name: judged(0.067 if name == "swinir_r1" else 0.01) for name in regime.CANDIDATES}}
+    regime.adopt("swinir_r2", report)
+    shipped = {path.name: path.read_text() for path in embedded.iterdir()}
+    assert shipped == {"swinir_baseline.safetensors": "swinir_r1/swinir_baseline",
+                       "swinir_baseline.json": "swinir_r1/swinir_baseline",
+                       "swinir_target.safetensors": "swinir_r2/swinir_target",
+                       "swinir_target.json": "swinir_r2/swinir_target",
+                       "swinir_target_cycle1.safetensors": "swinir_r1/swinir_target",
+                       "swinir_target_cycle1.json": "swinir_r1/swinir_target",
+                       "eval_test.json": json.dumps({"split": "test"}, indent=2) + "\n"}
