@@ -119,7 +119,7 @@ SCHEDULES: dict[str, dict[str, dict[str, tuple[int, float]]]] = {
     "paper": {"srresnet": _PAPER_SCHEDULE, "srcnn_style": _PAPER_SCHEDULE},
     "embedded": {"srresnet": {"baseline": (25_000, 2e-4), "target": (30_000, 1e-4)},
                  "srcnn_style": {"baseline": (7_000, 2e-3), "target": (6_000, 1e-3)},
-                 # Issue 12's attention network in srresnet's regime: candidate swinir_r1.
+                 # Issue 12's attention network in srresnet's regime: candidate swinir_r1 (not adopted).
                  "swinir": {"baseline": (25_000, 2e-4), "target": (30_000, 1e-4)}},
 }
 # Stages a preset trains in more than one cosine cycle, each cycle after the first a warm restart
