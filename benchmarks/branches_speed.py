@@ -13,11 +13,10 @@ import time
 import torch
 
 from faig.data.splits import load_images
-from faig.experiments.branches import FULL, KINDS, _objective_for, budgets, setting, two_branch
+from faig.experiments.branches import FULL, KINDS, budgets, network_and_objective, setting
 from faig.files import write_json
-from faig.models.registry import build_model
 from faig.training.trainer import placed
-from faig.training.two_branch import l1_objective, optimiser_step, training_batch
+from faig.training.two_branch import optimiser_step, training_batch
 
 WARMUP, TIMED = 2, 6  # steps run before timing, steps timed
 
@@ -27,10 +26,7 @@ def seconds_per_step(method: str, kind: str) -> float:
     images = load_images("train", None, FULL.scale)
     match = budgets(FULL)[method][1]
     torch.manual_seed(0)
-    if kind == "two_branch":
-        model, objective = two_branch(method, FULL), _objective_for(method, FULL, 0, images)
-    else:
-        model, objective = build_model(match.arch), l1_objective
+    model, objective = network_and_objective(kind, method, FULL, match, 0, images)
     config = FULL.train_config(match.arch, setting(method, FULL.settings[-1], FULL.scale).train, 0)
     placed(model, torch.device("cpu")).train()
     ema = copy.deepcopy(model)

@@ -118,12 +118,17 @@ WARM_START: dict[str, tuple[str, str]] = {"srcnn_style_r3": ("baseline", "srcnn_
                                           "swinir_r2": ("target", "swinir_r1")}
 
 
+def restarted_stage(name: str) -> str | None:
+    """The stage of ``name`` that restarts from another candidate's (:data:`WARM_START`), if any."""
+    return WARM_START[name][0] if name in WARM_START else None
+
+
 def warm_start_chain(name: str) -> list[str]:
     """The candidates whose stage ``name``'s restarted stage (:data:`WARM_START`) continues, oldest first."""
     if name not in WARM_START:
         return []
     stage, source = WARM_START[name]
-    return [*(warm_start_chain(source) if WARM_START.get(source, (None,))[0] == stage else []), source]
+    return [*(warm_start_chain(source) if restarted_stage(source) == stage else []), source]
 
 
 def candidate_configs(name: str) -> dict[str, TrainConfig]:
@@ -162,7 +167,7 @@ def train_candidate(name: str, device: str | None) -> None:
                    os.path.relpath(folder), "--quiet"]
         if (folder / "checkpoints" / f"{stem}.pt").is_file():
             command.append("--resume")
-        if WARM_START.get(name, (None,))[0] == stage:
+        if restarted_stage(name) == stage:
             source = WARM_START[name][1]
             start = HERE / source / f"{stem}.safetensors"
             if not start.is_file():
@@ -350,8 +355,8 @@ def candidate_markdown(table: dict) -> str:
                         if colour else "n/a")
         quick = row.get("quick_findings")
         holding = f"{quick['holding']} of {quick['total']}" if quick else "n/a"
-        restart = {stage: f"restarts from {WARM_START[name][1]}'s: " if WARM_START.get(name, (None,))[0] == stage
-                   else "" for stage in ("baseline", "target")}
+        restart = {stage: f"restarts from {WARM_START[name][1]}'s: " if restarted_stage(name) == stage else ""
+                   for stage in ("baseline", "target")}
         lines.append(f"| {name} | {restart['baseline']}{baseline['steps']:,} @ {baseline['lr']:g} "
                      f"({baseline['state']}) | {restart['target']}{target['steps']:,} @ {target['lr']:g} "
                      f"({target['state']}) | {gains} | "
@@ -388,7 +393,7 @@ def adopt(name: str, report: dict) -> None:
     copies = {HERE / (SHARED_BASELINE.get(name, name) if stage == "baseline" else name) / default_name(config):
               default_name(config) for stage, config in configs.items()}
     for cycle, earlier in enumerate(warm_start_chain(name), 1):  # the restarted stage's earlier cosine cycles
-        stem = default_name(configs[WARM_START[name][0]])
+        stem = default_name(configs[restarted_stage(name)])
         copies[HERE / earlier / stem] = f"{stem}_cycle{cycle}"
     for source, stem in copies.items():
         for suffix in (".safetensors", ".json"):

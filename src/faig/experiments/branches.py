@@ -201,10 +201,16 @@ def _restorer_width(method: str, config: BranchesConfig) -> int:
     return config.dan.width if method == "dan" else config.dasr.width
 
 
-def _objective_for(method: str, config: BranchesConfig, seed: int, train_images: list[NamedImage]) -> Objective:
+def network_and_objective(kind: str, method: str, config: BranchesConfig, match: Match, seed: int,
+                          train_images: list[NamedImage]) -> tuple[nn.Module, Objective]:
+    """One Table 1 network, freshly initialised from the global seed, and the loss it trains with:
+    ``kind`` ``two_branch`` is ``method``'s network with its own loss (DAN's on the SR image and the
+    code; DASR's contrastive plus L1), ``one_branch`` the FLOP-matched SRResNet ``match`` with L1."""
+    if kind == "one_branch":
+        return build_model(match.arch), l1_objective
     if method == "dan":
-        return dan_objective(config.losses)
-    return dasr_objective(config.losses, config.steps, seed, train_images)
+        return two_branch(method, config), dan_objective(config.losses)
+    return two_branch(method, config), dasr_objective(config.losses, config.steps, seed, train_images)
 
 
 def budgets(config: BranchesConfig) -> dict[str, tuple[Complexity, Match]]:
@@ -264,10 +270,7 @@ def _train_and_score(kind: str, method: str, chosen: Setting, config: BranchesCo
             checkpoint_file(cache).unlink(missing_ok=True)  # left by a run stopped right after its result
             return stored
         torch.manual_seed(seed)
-        if kind == "two_branch":
-            model, objective = two_branch(method, config), _objective_for(method, config, seed, train_images)
-        else:
-            model, objective = build_model(match.arch), l1_objective
+        model, objective = network_and_objective(kind, method, config, match, seed, train_images)
         label = f"{NETWORK_NAMES[method if kind == 'two_branch' else kind]} {method} {chosen.name} seed {seed}"
         ema, run = train_network(model, objective, config.train_config(match.arch, chosen.train, seed),
                                  train_images, device, progress, label, checkpoint_file(cache), key,
