@@ -50,7 +50,7 @@ class TestPlateau:
 
 @pytest.mark.parametrize("name", [
     "srresnet_r1", "srcnn_style_r1", "srcnn_style_r2", "srcnn_style_r3", "swinir_r1", "swinir_r2",
-    "srresnet_jpeg_r1", "srresnet_jpeg_r2"])
+    "srresnet_jpeg_r1", "srresnet_jpeg_r2", "srcnn_style_r4"])
 def test_each_candidates_configs_on_disk_are_its_recipe(regime, name):
     """`faig train --config` trains what the script describes (the files were written once, then trained)."""
     assert name in regime.CANDIDATES
@@ -62,34 +62,46 @@ def test_warm_restarts_continue_their_source_in_the_same_stage(regime):
     assert regime.warm_start_chain("srcnn_style_r3") == ["srcnn_style_r2"]
     assert regime.warm_start_chain("swinir_r2") == ["swinir_r1"]
     assert regime.warm_start_chain("srresnet_r1") == []
+    # r4 continues r3's target and shares r3's baseline, itself a restart of r2's
+    assert regime.earlier_cycles("srcnn_style_r4", "target") == ["srcnn_style_r3"]
+    assert regime.earlier_cycles("srcnn_style_r4", "baseline") == ["srcnn_style_r2"]
+    assert regime.earlier_cycles("swinir_r2", "baseline") == []
     r1, r2 = (regime.candidate_configs(name) for name in ("swinir_r1", "swinir_r2"))
     assert r2["baseline"] == r1["baseline"]  # shared
     assert (r2["target"].lr, r2["target"].channel_shuffle, r1["target"].channel_shuffle) == (5e-5, True, False)
 
 
-def test_adopting_a_restarted_stage_ships_its_earlier_cycles(regime, tmp_path, monkeypatch):
-    """swinir_r2 adopted: the baseline comes from swinir_r1 (shared), the target is r2's and r1's
-    target becomes its first cycle; the evaluation is rewritten."""
+def judged(target_gain: float) -> dict:
+    return {"baseline": dict(stage("finished", 0.005), history=[]),
+            "target": dict(stage("finished", target_gain), history=[{"val_psnr": {"clean": 33.0}}])}
+
+
+@pytest.mark.parametrize("name, out, sources", [
+    # swinir_r2: the baseline is swinir_r1's (shared), r1's target becomes r2's first cycle
+    ("swinir_r2", ["swinir_r1"], {"swinir_baseline": "swinir_r1/swinir_baseline",
+                                  "swinir_target": "swinir_r2/swinir_target",
+                                  "swinir_target_cycle1": "swinir_r1/swinir_target"}),
+    # srcnn_style_r4: both stages have an earlier cycle, the shared baseline's coming from its owner's chain
+    ("srcnn_style_r4", ["srcnn_style_r1", "srcnn_style_r2", "srcnn_style_r3"],
+     {"srcnn_style_baseline": "srcnn_style_r3/srcnn_style_baseline",
+      "srcnn_style_baseline_cycle1": "srcnn_style_r2/srcnn_style_baseline",
+      "srcnn_style_target": "srcnn_style_r4/srcnn_style_target",
+      "srcnn_style_target_cycle1": "srcnn_style_r3/srcnn_style_target"}),
+])
+def test_adopting_a_restarted_stage_ships_its_earlier_cycles(regime, tmp_path, monkeypatch, name, out, sources):
+    """Adoption copies each stage from the folder that trained it, and a warm restart's earlier cosine
+    cycles as ``<stem>_cycle<i>``; the evaluation is rewritten."""
     here, embedded = tmp_path / "paper_regime", tmp_path / "embedded"
-    for folder, stem in [("swinir_r1", "swinir_baseline"), ("swinir_r1", "swinir_target"),
-                         ("swinir_r2", "swinir_target")]:
-        (here / folder).mkdir(parents=True, exist_ok=True)
+    for source in sources.values():
+        (here / source).parent.mkdir(parents=True, exist_ok=True)
         for suffix in (".safetensors", ".json"):
-            (here / folder / f"{stem}{suffix}").write_text(f"{folder}/{stem}")
+            (here / f"{source}{suffix}").write_text(source)
     monkeypatch.setattr(regime, "HERE", here)
     monkeypatch.setattr("faig.models.registry.EMBEDDED_WEIGHTS", embedded)
     monkeypatch.setattr("faig.evaluate.evaluate_models", lambda preset, split: {"split": split})
-    def judged(target_gain: float) -> dict:
-        return {"baseline": dict(stage("finished", 0.005), history=[]),
-                "target": dict(stage("finished", target_gain), history=[{"val_psnr": {"clean": 33.0}}])}
-
-    report = {"candidates": {name: judged(0.067 if name == "swinir_r1" else 0.01) for name in regime.CANDIDATES}}
-    regime.adopt("swinir_r2", report)
+    report = {"candidates": {other: judged(0.067 if other in out else 0.01) for other in regime.CANDIDATES}}
+    regime.adopt(name, report)
     shipped = {path.name: path.read_text() for path in embedded.iterdir()}
-    assert shipped == {"swinir_baseline.safetensors": "swinir_r1/swinir_baseline",
-                       "swinir_baseline.json": "swinir_r1/swinir_baseline",
-                       "swinir_target.safetensors": "swinir_r2/swinir_target",
-                       "swinir_target.json": "swinir_r2/swinir_target",
-                       "swinir_target_cycle1.safetensors": "swinir_r1/swinir_target",
-                       "swinir_target_cycle1.json": "swinir_r1/swinir_target",
+    assert shipped == {**{f"{stem}{suffix}": source for stem, source in sources.items()
+                          for suffix in (".safetensors", ".json")},
                        "eval_test.json": json.dumps({"split": "test"}, indent=2) + "\n"}

@@ -9,7 +9,7 @@ from faig.reproduce.config import check_folders, make_config, rerun_command
 def test_overrides_are_applied_and_seed_counts_capped():
     config = make_config(quick=True, seeds=2, retrain_steps=50, retrain_seeds=5)
     assert (config.seeds, config.retrain.steps, config.retrain_seeds, config.prediction_seeds) == (2, 50, 2, 1)
-    assert config.archs == ("srresnet", "srcnn_style")
+    assert config.archs == ("srresnet", "srcnn_style", "swinir")  # the pairs the preset ships
 
 
 @pytest.mark.parametrize("options,message", [
@@ -24,7 +24,7 @@ def test_bad_settings_are_refused_in_one_line(options, message):
 
 
 def test_the_rerun_command_names_only_what_differs_from_the_defaults():
-    assert rerun_command(make_config()) == "faig reproduce --preset embedded --arch srresnet,srcnn_style"
+    assert rerun_command(make_config()) == "faig reproduce --preset embedded --arch srresnet,srcnn_style,swinir"
     config = make_config(archs=("srcnn_style",), retrain_steps=40, prediction_seeds=2)
     assert rerun_command(config) == ("faig reproduce --preset embedded --arch srcnn_style --prediction-seeds 2 "
                                      "--retrain-steps 40")

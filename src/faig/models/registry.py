@@ -180,7 +180,7 @@ def shipped_archs(preset: str, extra_kinds: tuple[str, ...] = ()) -> tuple[str, 
 
     Example:
         >>> shipped_archs("embedded"), shipped_archs("paper")
-        (('srresnet', 'srcnn_style'), ())
+        (('srresnet', 'srcnn_style', 'swinir'), ())
     """
     if check_preset(preset) != "embedded":
         return ()

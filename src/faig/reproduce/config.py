@@ -142,7 +142,7 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
     Example:
         >>> config = make_config(quick=True, seeds=2, retrain_steps=50)
         >>> config.archs, config.seeds, config.retrain.steps
-        (('srresnet', 'srcnn_style'), 2, 50)
+        (('srresnet', 'srcnn_style', 'swinir'), 2, 50)
     """
     degradations = check_degradations(tuple(degradations or DEGRADATIONS))
     check_preset(preset)
