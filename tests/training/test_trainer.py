@@ -23,7 +23,7 @@ from faig.models.checkpoints import load_state_dict, save_weights
 from faig.models.registry import ArchConfig
 from faig.training.config import TrainConfig, load_config, preset_config
 from faig.training.trainer import (TrainingInterrupted, checkpoint_path, ema_decay, ema_update, learning_rate,
-                                  train, train_stages)
+                                  stage_begun, train, train_stages)
 
 TINY = TrainConfig(arch=ArchConfig("srresnet", 2, width=8, depth=1), steps=6, lr=1e-3, batch_size=4, gt_size=24,
                    degradations=DegradationSampler(2, 0.5, (2.0,), 0.5, (0.1,)), val_split="discover",
@@ -495,3 +495,21 @@ def test_a_target_in_two_cycles_starts_from_the_baseline_then_from_its_first_cyc
     assert starts[0] is None
     assert [start["key"] for start in starts[1:]] == [file_key(tmp_path / f"{name}.safetensors")
                                                       for name in ("srresnet_baseline", "srresnet_target_cycle1")]
+
+
+def test_a_stage_is_begun_by_any_cycles_checkpoint_or_a_finished_earlier_cycle(tmp_path, monkeypatch):
+    """What `faig reproduce` resumes: a checkpoint of any cosine cycle of the stage, or a finished
+    earlier cycle; a folder without either starts the stage afresh."""
+    import faig.training.config as config_module
+
+    target = replace(TINY, stage="target")
+    monkeypatch.setattr(config_module, "stage_cycles", lambda preset, arch, stage, *rest: [target, target])
+    assert not stage_begun("embedded", "srresnet", "target", tmp_path)
+    (tmp_path / "srresnet_target.safetensors").touch()  # the whole stage finished: nothing to go on from
+    assert not stage_begun("embedded", "srresnet", "target", tmp_path)
+    (tmp_path / "srresnet_target_cycle1.safetensors").touch()
+    assert stage_begun("embedded", "srresnet", "target", tmp_path)
+    (tmp_path / "srresnet_target_cycle1.safetensors").unlink()
+    checkpoint_path(tmp_path, "srresnet_target_cycle1").parent.mkdir()
+    checkpoint_path(tmp_path, "srresnet_target_cycle1").touch()
+    assert stage_begun("embedded", "srresnet", "target", tmp_path)

@@ -1,4 +1,4 @@
-"""``faig reproduce``: the paper's experiments (Sec. 5) on both architectures, judged against its
+"""``faig reproduce``: the paper's experiments (Sec. 5) on each architecture, judged against its
 claims and written up as a report.
 
 config.py (what a run does), steps.py (one function per experiment step), aggregate.py (over

@@ -38,7 +38,7 @@ from faig.reproduce.steps import (Rankings, Setup, progress_over, retrain_psnrs,
                                   step_masking_official, step_models, step_modulation, step_prediction)
 from faig.results import Artifacts, Results
 from faig.training.config import STAGES
-from faig.training.trainer import checkpoint_path, train_stages
+from faig.training.trainer import stage_begun, train_stages
 
 # What a run analyses: a folder of <arch>_{baseline,target}.safetensors, or one (baseline, target) pair.
 Weights = str | os.PathLike | tuple[str | os.PathLike, str | os.PathLike]
@@ -231,7 +231,7 @@ def model_paths(preset: str, arch: str, seed: int, out_dir: Path, weights: Weigh
                            file=sys.stderr)
             train_stages(preset, arch, folder, (stage,), scale=PRESET_SCALE, seed=seed, device=device,
                          progress=progress, init_weights=found[0] if stage == "target" else None,
-                         resume=checkpoint_path(folder, path.stem).is_file(), mix=kinds,
+                         resume=stage_begun(preset, arch, stage, folder, PRESET_SCALE, seed, kinds), mix=kinds,
                          hr_dir=config.folder("train") if config else None,
                          val_dir=config.folder("discover") if config else None)
         found.append(path)

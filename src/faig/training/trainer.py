@@ -425,6 +425,36 @@ def smoothed(running: float | None, value: float) -> float:
     return value if running is None else 0.98 * running + 0.02 * value
 
 
+def run_names(configs: list[TrainConfig]) -> list[str]:
+    """The name each of a list of runs is written under: a stage's last cosine cycle by its stage
+    (:func:`default_name`), an earlier cycle ``i`` of it as ``<name>_cycle<i>``.
+
+    Example:
+        >>> from faig.training.config import preset_config
+        >>> baseline, target = (preset_config("embedded", "srresnet", stage) for stage in ("baseline", "target"))
+        >>> run_names([baseline, target, target])
+        ['srresnet_baseline', 'srresnet_target_cycle1', 'srresnet_target']
+    """
+    names = []
+    for position, config in enumerate(configs):
+        cycle = sum(other.stage == config.stage for other in configs[:position]) + 1
+        last = cycle == sum(other.stage == config.stage for other in configs)
+        names.append(default_name(config) if last else f"{default_name(config)}_cycle{cycle}")
+    return names
+
+
+def stage_begun(preset: str, arch: str, stage: str, out_dir: str | os.PathLike, scale: int = 2, seed: int = 0,
+                mix: tuple[str, ...] = ()) -> bool:
+    """Whether a preset stage has a run in ``out_dir`` to go on from: a checkpoint of any of its
+    cosine cycles, or an earlier cycle finished (so :func:`train_stages` with ``resume`` continues
+    it instead of starting over)."""
+    from faig.training.config import stage_cycles
+
+    names = run_names(stage_cycles(preset, arch, stage, scale, seed, mix))
+    return (any(checkpoint_path(out_dir, name).is_file() for name in names)
+            or any((Path(out_dir) / f"{name}.safetensors").is_file() for name in names[:-1]))
+
+
 def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tuple[str, ...] = ("baseline", "target"),
                  scale: int = 2, seed: int = 0, init_weights: str | os.PathLike | None = None,
                  device: str | None = None, hr_dir: str | os.PathLike | None = None, resume: bool = False,
@@ -469,16 +499,12 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
     results: dict[str, dict] = {}
     earlier = False  # a stage before this one was resumed or had finished: a later one may start afresh
     previous: Path | None = Path(init_weights) if warm_start else None  # what the next run starts from
-    for position, config in enumerate(configs):
+    for position, (config, name) in enumerate(zip(configs, run_names(configs))):
         if steps is not None:
             config = replace(config, steps=steps, val_every=min(config.val_every, steps),
                              checkpoint_every=min(config.checkpoint_every, steps))
-        stem = default_name(config)
-        cycle = sum(other.stage == config.stage for other in configs[:position]) + 1
-        last = cycle == sum(other.stage == config.stage for other in configs)
-        name = stem if last else f"{stem}_cycle{cycle}"
         init = previous
-        if config.stage == "target" and cycle == 1:
+        if config.stage == "target" and all(other.stage != "target" for other in configs[:position]):
             init = Path(init_weights) if init_weights is not None else Path(out_dir) / f"{arch}_baseline.safetensors"
             if not init.is_file():
                 raise FaigError(f"no baseline at {init}: train the baseline stage first or give --init")
