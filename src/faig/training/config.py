@@ -228,6 +228,8 @@ def stage_cycles(preset: str, arch: str, stage: str, scale: int = 2, seed: int =
     Example:
         >>> [(c.steps, c.lr) for c in stage_cycles("embedded", "srresnet", "baseline")]  # one cycle
         [(25000, 0.0002)]
+        >>> [(c.steps, c.lr, c.channel_shuffle) for c in stage_cycles("embedded", "swinir", "target")]
+        [(30000, 0.0001, False), (30000, 5e-05, True)]
     """
     last = preset_config(preset, arch, stage, scale, seed, mix)
     earlier = EARLIER_CYCLES.get(preset, {}).get(weights_stem(arch, stage, last.degradations.extra_kinds), ())
