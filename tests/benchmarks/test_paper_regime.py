@@ -1,24 +1,12 @@
 """The paper-regime search's selection machinery (benchmarks/paper_regime.py, issue 10): the plateau
 test, the rule, the candidates' configurations on disk, and what adoption copies."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from faig.training.config import load_config
 from faig.training.trainer import default_name
-
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "paper_regime.py"
-
-
-@pytest.fixture(scope="module")
-def regime():
-    spec = importlib.util.spec_from_file_location("paper_regime", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def history(values: list[float]) -> list[dict]:

@@ -1,23 +1,10 @@
 """benchmarks/retrain_sets.py: the placement and weight count of a re-trained filter set."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import torch
 from torch import nn
 
 from faig.attribution.filters import FilterIndex
-
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "retrain_sets.py"
-
-
-@pytest.fixture(scope="module")
-def sets():
-    spec = importlib.util.spec_from_file_location("retrain_sets", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_a_set_counts_nine_weights_per_3x3_filter_and_one_per_linear_row(sets):
