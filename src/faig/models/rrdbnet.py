@@ -10,7 +10,6 @@ does. ``ArchConfig``: ``width`` = num_feat, ``depth`` = num_block, ``first_width
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 import torch
@@ -18,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from faig.errors import FaigError
-from faig.models.registry import ARCH_REGISTRY, ArchConfig
+from faig.models.registry import ARCH_REGISTRY, ArchConfig, numbered
 from faig.models import srresnet
 
 UNSHUFFLE = {4: 1, 2: 2, 1: 4}  # the input folding that leaves a x4 upsampler for each scale
@@ -93,7 +92,7 @@ class RRDBNet(nn.Module):
         scale = next((s for s, fold in UNSHUFFLE.items() if 3 * fold * fold == folded), None)
         if scale is None:
             return None
-        depth = len({m.group(1) for k in state_dict if (m := re.match(r"body\.(\d+)\.rdb1\.conv1\.weight$", k))})
+        depth = len(numbered(state_dict, r"body\.(\d+)\.rdb1\.conv1\.weight"))
         grow = state_dict["body.0.rdb1.conv1.weight"].shape[0]
         return ArchConfig("rrdbnet", scale, width=width, depth=depth, first_width=grow)
 

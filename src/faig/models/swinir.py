@@ -17,7 +17,6 @@ projections (``qkv``, ``proj``) and MLPs (``fc1``, ``fc2``) as a 1x1 filter.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 from typing import ClassVar
 
@@ -26,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from faig.errors import FaigError
-from faig.models.registry import ARCH_REGISTRY, ArchConfig
+from faig.models.registry import ARCH_REGISTRY, ArchConfig, numbered
 
 WINDOW = 8
 HEADS = 4
@@ -183,7 +182,7 @@ class SwinIRLite(nn.Module):
         if "layers.0.blocks.0.attn.qkv.weight" not in state_dict or "conv_up.weight" not in state_dict:
             return None
         width = state_dict["conv_first.weight"].shape[0]
-        depth = len({m.group(1) for k in state_dict if (m := re.match(r"layers\.(\d+)\.conv\.weight$", k))})
+        depth = len(numbered(state_dict, r"layers\.(\d+)\.conv\.weight"))
         scale = round((state_dict["conv_up.weight"].shape[0] / 3) ** 0.5)
         return ArchConfig("swinir", scale, width=width, depth=depth)
 
