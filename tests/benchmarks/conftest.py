@@ -26,3 +26,9 @@ def regime() -> ModuleType:
 def sets() -> ModuleType:
     """benchmarks/retrain_sets.py."""
     return load_script("retrain_sets")
+
+
+@pytest.fixture(scope="module")
+def quadrature() -> ModuleType:
+    """benchmarks/quadrature_study.py."""
+    return load_script("quadrature_study")
