@@ -109,7 +109,8 @@ def variant_pairs(split: str, scale: int):
 
 
 def spread_by_variant(scores: torch.Tensor, variants: list[str]) -> dict[str, list[float]]:
-    """Each variant's overlap scores (Eq. 8) as [min, median, max]: whether a threshold can separate them."""
+    """Each variant's overlap scores (Eq. 8) as [min, median (the lower middle one), max]: whether a
+    threshold can separate them."""
     spread = {}
     for name in dict.fromkeys(variants):
         chosen = scores[torch.tensor([v == name for v in variants])]
