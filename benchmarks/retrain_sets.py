@@ -55,6 +55,7 @@ from faig.metrics import psnr
 from faig.models.checkpoints import load_model
 from faig.models.registry import preset_weights
 from faig.names import DEGRADATIONS, METHODS
+from faig.reproduce.aggregate import paired_differences, summary
 
 BAR_DB = 0.5  # the re-training finding's bar (faig.reproduce.findings)
 SAME_DB = 0.1
@@ -110,9 +111,8 @@ def moved(before: dict[str, torch.Tensor], after: dict[str, torch.Tensor], index
 
 
 def paired(first: list[float], second: list[float]) -> dict:
-    """Mean and sample std over the images of ``first - second`` (dB)."""
-    gains = torch.tensor(first, dtype=torch.float64) - torch.tensor(second, dtype=torch.float64)
-    return {"mean": round(float(gains.mean()), 4), "std": round(float(gains.std()), 4)}
+    """Mean and sample std over the images of ``first - second`` (dB), as the report's Table 3 gains."""
+    return {key: round(value, 4) for key, value in summary([paired_differences(first, second)]).items()}
 
 
 def reading(gains: dict[int, dict[str, dict]]) -> dict[str, bool]:
