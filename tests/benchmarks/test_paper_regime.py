@@ -38,7 +38,7 @@ class TestPlateau:
 
 @pytest.mark.parametrize("name", [
     "srresnet_r1", "srcnn_style_r1", "srcnn_style_r2", "srcnn_style_r3", "swinir_r1", "swinir_r2",
-    "srresnet_jpeg_r1", "srresnet_jpeg_r2", "srcnn_style_r4"])
+    "srresnet_jpeg_r1", "srresnet_jpeg_r2", "srcnn_style_r4", "srcnn_style_r5"])
 def test_each_candidates_configs_on_disk_are_its_recipe(regime, name):
     """`faig train --config` trains what the script describes (the files were written once, then trained)."""
     assert name in regime.CANDIDATES
@@ -54,6 +54,11 @@ def test_warm_restarts_continue_their_source_in_the_same_stage(regime):
     assert regime.earlier_cycles("srcnn_style_r4", "target") == ["srcnn_style_r3"]
     assert regime.earlier_cycles("srcnn_style_r4", "baseline") == ["srcnn_style_r2"]
     assert regime.earlier_cycles("swinir_r2", "baseline") == []
+    # r5 restarts r3's baseline (so r2's and r3's are its earlier cycles) and fine-tunes its own target
+    assert regime.earlier_cycles("srcnn_style_r5", "baseline") == ["srcnn_style_r2", "srcnn_style_r3"]
+    assert regime.earlier_cycles("srcnn_style_r5", "target") == []
+    assert {config.synthetic_share for config in regime.candidate_configs("srcnn_style_r5").values()} == {0.25}
+    assert regime.candidate_configs("srcnn_style_r4")["target"].synthetic_share == 0.0
     r1, r2 = (regime.candidate_configs(name) for name in ("swinir_r1", "swinir_r2"))
     assert r2["baseline"] == r1["baseline"]  # shared
     assert (r2["target"].lr, r2["target"].channel_shuffle, r1["target"].channel_shuffle) == (5e-5, True, False)
@@ -87,9 +92,36 @@ def test_adopting_a_restarted_stage_ships_its_earlier_cycles(regime, tmp_path, m
     monkeypatch.setattr(regime, "HERE", here)
     monkeypatch.setattr("faig.models.registry.EMBEDDED_WEIGHTS", embedded)
     monkeypatch.setattr("faig.evaluate.evaluate_models", lambda preset, split: {"split": split})
+    monkeypatch.setattr(regime, "candidate_test_psnr", lambda candidate: CLEARING)
+    monkeypatch.setattr(regime, "bicubic_clean_psnr", lambda: 30.0)
     report = {"candidates": {other: judged(0.067 if other in out else 0.01) for other in regime.CANDIDATES}}
     regime.adopt(name, report)
     shipped = {path.name: path.read_text() for path in embedded.iterdir()}
     assert shipped == {**{f"{stem}{suffix}": source for stem, source in sources.items()
                           for suffix in (".safetensors", ".json")},
                        "eval_test.json": json.dumps({"split": "test"}, indent=2) + "\n"}
+
+
+CLEARING = {"baseline": {"clean": 32.0, "blur": 26.0, "noise": 20.0}, "target": {"clean": 31.0, "blur": 28.0, "noise": 24.0}}
+
+
+@pytest.mark.parametrize("target, bicubic, missed", [
+    ({"clean": 31.0, "blur": 28.0, "noise": 24.0}, 30.0, []),
+    ({"clean": 30.46, "blur": 28.0, "noise": 24.0}, 30.0, ["clean -1.54 < -1.5"]),
+    ({"clean": 31.0, "blur": 27.4, "noise": 22.9}, 30.0, ["blur +1.40 < +1.5", "noise +2.90 < +3"]),
+    ({"clean": 31.0, "blur": 28.0, "noise": 24.0}, 32.0, ["baseline clean 32.00 <= bicubic 32.00"]),
+    ({"clean": 31.0, "blur": 28.0, "noise": 24.0, "jpeg": 27.0}, 30.0, ["jpeg +0.40 < +0.5"]),
+])
+def test_the_blind_sr_marks(regime, target, bicubic, missed):
+    baseline = dict(CLEARING["baseline"], jpeg=26.6)
+    assert regime.missed_marks({"baseline": baseline, "target": target}, bicubic) == missed
+
+
+def test_a_candidate_that_misses_a_mark_is_not_adopted(regime, monkeypatch):
+    """srcnn_style_r4's case: chosen by the rule, but its target lost 1.54 dB on clean test inputs."""
+    monkeypatch.setattr(regime, "candidate_test_psnr", lambda candidate: {"baseline": CLEARING["baseline"],
+                                                               "target": dict(CLEARING["target"], clean=30.46)})
+    monkeypatch.setattr(regime, "bicubic_clean_psnr", lambda: 30.0)
+    report = {"candidates": {other: judged(0.01 if other == "srcnn_style_r4" else 0.067) for other in regime.CANDIDATES}}
+    with pytest.raises(SystemExit, match="misses the blind-SR marks on the test split: clean -1.54 < -1.5"):
+        regime.adopt("srcnn_style_r4", report)

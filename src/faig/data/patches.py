@@ -1,5 +1,5 @@
 """Training batches: random GT crops with flips and 90-degree rotations (and, optionally, a random order
-of the colour channels), degraded on the fly (Eq. 1)."""
+of the colour channels, and a share of dead-leaves patches), degraded on the fly (Eq. 1)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import torch
 
+from faig.data.dead_leaves import MIN_RADIUS, dead_leaves
 from faig.data.degradations import Degradation, DegradationSampler, degrade_batch, sample_degradations
 from faig.data.splits import NamedImage
 from faig.errors import FaigError
@@ -43,11 +44,13 @@ def augment(patch: torch.Tensor, generator: torch.Generator, channel_shuffle: bo
 
 
 def augmented_crops(images: list[NamedImage], sources: list[int], size: int, generator: torch.Generator,
-                    channel_shuffle: bool = False, channel_gain: float = 0.0) -> torch.Tensor:
+                    channel_shuffle: bool = False, channel_gain: float = 0.0,
+                    min_radius: float = MIN_RADIUS) -> torch.Tensor:
     """One random size x size crop of each image ``sources`` names, through :func:`augment`, drawn
-    crop by crop from ``generator``: N x 3 x size x size."""
+    crop by crop from ``generator``: N x 3 x size x size. A source of -1 stands for a dead-leaves
+    image (:func:`~faig.data.dead_leaves.dead_leaves`, discs of ``min_radius`` pixels and up)."""
     return torch.cat([augment(random_crop(images[i].hr, size, generator), generator, channel_shuffle, channel_gain)
-                      for i in sources])
+                      if i >= 0 else dead_leaves(size, generator, min_radius) for i in sources])
 
 
 def check_patchable(images: list[NamedImage], gt_size: int) -> None:
@@ -63,7 +66,7 @@ def check_patchable(images: list[NamedImage], gt_size: int) -> None:
 class TrainingBatch(NamedTuple):
     """One training batch: LR N x 3 x g/s x g/s and GT N x 3 x g x g (on the device asked for), the
     degradation each sample got (DAN's code loss needs it) and the index of the training image each
-    was cropped from (DASR's positive key is another patch of that image)."""
+    was cropped from (DASR's positive key is another patch of that image; -1 for a dead-leaves patch)."""
 
     lr: torch.Tensor
     gt: torch.Tensor
@@ -73,11 +76,16 @@ class TrainingBatch(NamedTuple):
 
 def training_batch(images: list[NamedImage], batch_size: int, gt_size: int, sampler: DegradationSampler,
                    generator: torch.Generator, channel_shuffle: bool = False, channel_gain: float = 0.0,
-                   device: torch.device | str = "cpu") -> TrainingBatch:
+                   device: torch.device | str = "cpu", synthetic_share: float = 0.0) -> TrainingBatch:
     """A training batch: each GT patch from a uniformly drawn image, degraded by its own draw
     (Eq. 1). The random numbers come from ``generator`` (on the CPU) in the same order on every
     device; the degradation itself (blur, downsampling, noise) runs on ``device``, where a GPU does
     it far faster than the CPU can feed it.
+
+    With ``synthetic_share`` s > 0 each patch is, with probability s, a dead-leaves image instead
+    (:func:`~faig.data.dead_leaves.dead_leaves`, its smallest disc one LR pixel in radius): colour
+    with independent channels, which grey training photos lack. At s = 0 no random number is drawn
+    for it, so earlier configurations get exactly their batches.
 
     Example:
         >>> sampler = DegradationSampler(2, blur_prob=1.0, blur_sigmas=(1.5,))
@@ -87,6 +95,10 @@ def training_batch(images: list[NamedImage], batch_size: int, gt_size: int, samp
         ((2, 3, 12, 12), (2, 3, 24, 24), 1.5, [0, 0])
     """
     picks = torch.randint(len(images), (batch_size,), generator=generator).tolist()
-    gt = augmented_crops(images, picks, gt_size, generator, channel_shuffle, channel_gain).to(device)
+    if synthetic_share > 0:
+        synthetic = (torch.rand(batch_size, generator=generator) < synthetic_share).tolist()
+        picks = [-1 if drawn else pick for pick, drawn in zip(picks, synthetic)]
+    gt = augmented_crops(images, picks, gt_size, generator, channel_shuffle, channel_gain,
+                         float(sampler.scale)).to(device)
     degradations = sample_degradations(sampler, batch_size, generator)
     return TrainingBatch(degrade_batch(gt, degradations, generator), gt, degradations, picks)

@@ -41,6 +41,7 @@ class TrainConfig:
     seed: int = 0
     channel_shuffle: bool = False
     channel_gain: float = 0.0
+    synthetic_share: float = 0.0  # of the GT patches, dead-leaves images instead of photo crops
 
     def __post_init__(self) -> None:
         """Refuse, before any training, values the loop cannot use; the error names the field.
@@ -71,6 +72,7 @@ class TrainConfig:
         check_number("checkpoint_every", self.checkpoint_every, 1, integer=True)
         check_seed("seed", self.seed)
         check_number("channel_gain", self.channel_gain, 0, 1, open_high=True)
+        check_number("synthetic_share", self.synthetic_share, 0, 1)
         if self.degradations.scale != scale:
             raise FaigError(f"degradations.scale must equal the network's scale {scale}, "
                             f"got {self.degradations.scale}")

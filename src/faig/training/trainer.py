@@ -397,7 +397,7 @@ def _train_step(run: RunState, config: TrainConfig, images: list[NamedImage], de
                 gradient_mask: dict[str, torch.Tensor] | None) -> None:
     """One Adam step on a fresh batch, then the EMA update; advances ``run.step``."""
     batch = training_batch(images, config.batch_size, config.gt_size, config.degradations, run.generator,
-                           config.channel_shuffle, config.channel_gain, device)
+                           config.channel_shuffle, config.channel_gain, device, config.synthetic_share)
     loss = F.l1_loss(run.model(batch.lr), batch.gt)
     value = optimiser_step(run.model, run.ema, run.optimizer, config, run.step, loss, gradient_mask)
     run.running_loss = smoothed(run.running_loss, value)
