@@ -38,7 +38,7 @@ class TestPlateau:
 
 @pytest.mark.parametrize("name", [
     "srresnet_r1", "srcnn_style_r1", "srcnn_style_r2", "srcnn_style_r3", "swinir_r1", "swinir_r2",
-    "srresnet_jpeg_r1", "srresnet_jpeg_r2", "srcnn_style_r4", "srcnn_style_r5"])
+    "srresnet_jpeg_r1", "srresnet_jpeg_r2", "srcnn_style_r4", "srcnn_style_r5", "srresnet_jpeg_r3"])
 def test_each_candidates_configs_on_disk_are_its_recipe(regime, name):
     """`faig train --config` trains what the script describes (the files were written once, then trained)."""
     assert name in regime.CANDIDATES
@@ -59,6 +59,10 @@ def test_warm_restarts_continue_their_source_in_the_same_stage(regime):
     assert regime.earlier_cycles("srcnn_style_r5", "target") == []
     assert {config.synthetic_share for config in regime.candidate_configs("srcnn_style_r5").values()} == {0.25}
     assert regime.candidate_configs("srcnn_style_r4")["target"].synthetic_share == 0.0
+    # the wider mix's r3 continues r2's target with dead leaves on the target alone (its baseline is shared)
+    assert regime.earlier_cycles("srresnet_jpeg_r3", "target") == ["srresnet_jpeg_r2"]
+    jpeg = regime.candidate_configs("srresnet_jpeg_r3")
+    assert (jpeg["baseline"].synthetic_share, jpeg["target"].synthetic_share, jpeg["target"].lr) == (0.0, 0.25, 5e-5)
     r1, r2 = (regime.candidate_configs(name) for name in ("swinir_r1", "swinir_r2"))
     assert r2["baseline"] == r1["baseline"]  # shared
     assert (r2["target"].lr, r2["target"].channel_shuffle, r1["target"].channel_shuffle) == (5e-5, True, False)
