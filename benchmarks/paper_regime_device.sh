@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Paper-regime training (issue 10) on a lent GPU machine, through the `device` tool:
 #
-#   run(command="bash benchmarks/paper_regime_device.sh 460 srcnn_style_r4 srresnet_jpeg_r2", carry=[".whl"],
+#   run(command="bash benchmarks/paper_regime_device.sh 460 srcnn_style_r5 srresnet_jpeg_r3", carry=[".whl"],
 #       timeout_s=560)
 #
 # Trains the candidates of benchmarks/paper_regime.py named (at most 3: 8 files come back) at once,

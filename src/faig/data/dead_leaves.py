@@ -53,7 +53,7 @@ def power_law_radii(count: int, min_radius: float, max_radius: float, generator:
 
 
 def dead_leaves(size: int, generator: torch.Generator, min_radius: float = MIN_RADIUS,
-                max_radius: float | None = None) -> torch.Tensor:
+                max_radius: float | None = None, device: torch.device | str = "cpu") -> torch.Tensor:
     """One size x size dead-leaves image with coloured, textured discs.
 
     Discs are drawn in order, each lying under all those drawn before it (the first leaf to land is
@@ -67,9 +67,12 @@ def dead_leaves(size: int, generator: torch.Generator, min_radius: float = MIN_R
         generator: the source of every random number (CPU).
         min_radius: the smallest disc radius in pixels.
         max_radius: the largest (default: ``size``).
+        device: where the image is drawn (the random numbers come from ``generator`` on the CPU
+            first, so every device gets the same discs; a GPU draws a training batch's images far
+            faster than the CPU).
 
     Returns:
-        A 1 x 3 x size x size float32 tensor in [0, 1].
+        A 1 x 3 x size x size float32 tensor in [0, 1], on ``device``.
 
     Example:
         >>> image = dead_leaves(32, torch.Generator().manual_seed(0))
@@ -83,11 +86,14 @@ def dead_leaves(size: int, generator: torch.Generator, min_radius: float = MIN_R
     contrast = torch.rand(count + 1, generator=generator) * MAX_CONTRAST
     frequency = torch.rand(count + 1, generator=generator) * MAX_FREQUENCY
     angle, phase = (torch.rand(2, count + 1, generator=generator) * 2 * math.pi).unbind()
+    radii, centres, colours, contrast, frequency, angle, phase = (
+        values.to(device) for values in (radii, centres, colours, contrast, frequency, angle, phase))
 
-    coordinate = torch.arange(size, dtype=torch.float32) + 0.5
+    coordinate = torch.arange(size, dtype=torch.float32, device=device) + 0.5
     dy, dx = (coordinate - centres[:, :1]) ** 2, (coordinate - centres[:, 1:]) ** 2  # count x size each
     covers = dy[:, :, None] + dx[:, None, :] <= radii[:, None, None] ** 2
-    rank = torch.arange(count, 0, -1, dtype=torch.int16 if count < 2 ** 15 else torch.int32)  # the first disc: highest
+    rank = torch.arange(count, 0, -1, dtype=torch.int16 if count < 2 ** 15 else torch.int32,
+                        device=device)  # the first disc ranks highest
     on_top = count - (covers * rank[:, None, None]).amax(0).long()  # the first disc covering it; count: none
     y, x = coordinate[:, None], coordinate[None, :]
     wave = torch.sin(2 * math.pi * frequency[on_top] * (x * angle[on_top].cos() + y * angle[on_top].sin())

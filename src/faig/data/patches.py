@@ -44,13 +44,15 @@ def augment(patch: torch.Tensor, generator: torch.Generator, channel_shuffle: bo
 
 
 def augmented_crops(images: list[NamedImage], sources: list[int], size: int, generator: torch.Generator,
-                    channel_shuffle: bool = False, channel_gain: float = 0.0,
-                    min_radius: float = MIN_RADIUS) -> torch.Tensor:
+                    channel_shuffle: bool = False, channel_gain: float = 0.0, min_radius: float = MIN_RADIUS,
+                    device: torch.device | str = "cpu") -> torch.Tensor:
     """One random size x size crop of each image ``sources`` names, through :func:`augment`, drawn
-    crop by crop from ``generator``: N x 3 x size x size. A source of -1 stands for a dead-leaves
-    image (:func:`~faig.data.dead_leaves.dead_leaves`, discs of ``min_radius`` pixels and up)."""
-    return torch.cat([augment(random_crop(images[i].hr, size, generator), generator, channel_shuffle, channel_gain)
-                      if i >= 0 else dead_leaves(size, generator, min_radius) for i in sources])
+    crop by crop from ``generator``: N x 3 x size x size on ``device``. A source of -1 stands for a
+    dead-leaves image (:func:`~faig.data.dead_leaves.dead_leaves`, discs of ``min_radius`` pixels and
+    up, drawn on ``device``)."""
+    return torch.cat([augment(random_crop(images[i].hr, size, generator), generator, channel_shuffle,
+                              channel_gain).to(device)
+                      if i >= 0 else dead_leaves(size, generator, min_radius, device=device) for i in sources])
 
 
 def check_patchable(images: list[NamedImage], gt_size: int) -> None:
@@ -98,7 +100,7 @@ def training_batch(images: list[NamedImage], batch_size: int, gt_size: int, samp
     if synthetic_share > 0:
         synthetic = (torch.rand(batch_size, generator=generator) < synthetic_share).tolist()
         picks = [-1 if drawn else pick for pick, drawn in zip(picks, synthetic)]
-    gt = augmented_crops(images, picks, gt_size, generator, channel_shuffle, channel_gain,
-                         float(sampler.scale)).to(device)
+    gt = augmented_crops(images, picks, gt_size, generator, channel_shuffle, channel_gain, float(sampler.scale),
+                         device)
     degradations = sample_degradations(sampler, batch_size, generator)
     return TrainingBatch(degrade_batch(gt, degradations, generator), gt, degradations, picks)
