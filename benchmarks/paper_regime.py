@@ -127,8 +127,8 @@ CANDIDATES: dict[str, tuple[str, tuple[int, float], tuple[int, float]]] = {
     # that had not plateaued), since r3's and r4's two cycles reached the plateau only at their end.
     "srcnn_style_r5": ("srcnn_style", (25_000, 5e-4), (60_000, 1e-4)),
     # srresnet_jpeg_r2's target plateaued (all five variants within 0.035 dB over its last fifth) but
-    # misses two of the wider mix's marks on the test split: clean -1.85 dB (the mark: -1.5; luma -1.58,
-    # chroma Cb -3.30 against srresnet_r1's target's -0.99 / -1.22) and JPEG +0.12 (the mark: +0.5; blur
+    # misses two of the wider mix's marks on the test split: clean -1.85 dB (the mark: -1.5; luma -1.57,
+    # chroma Cb -3.29 against srresnet_r1's target's -0.99 / -1.22) and JPEG +0.12 (the mark: +0.5; blur
     # +3.07, noise +4.94). So r2 is out; r3 was defined then, with no finding of r2 computed. The channel
     # order and gains halved r1's colour loss but left the grey photos' lesson (srcnn_style_r4's case).
     # Its JPEG gain is not generalisation: over the baseline, JPEG inputs gain +0.84 dB on the training
