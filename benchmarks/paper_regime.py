@@ -347,9 +347,10 @@ def candidate_table(curves_report: dict, quick: dict[str, Path], out_json: Path,
             row["stages"][stage] = {"steps": entry["steps"], "lr": entry["lr"], "state": entry["state"],
                                     "plateau_gain_db": entry["plateau_gain_db"],
                                     "last_val_psnr": history[-1]["val_psnr"] if history else {}}
-        if all(path.is_file() for path in candidate_weights(name).values()):
+        weights = candidate_weights(name)
+        if all(path.is_file() for path in weights.values()):
             row["test_psnr"] = candidate_test_psnr(name)
-            row["test_colour_psnr"] = {stage: colour_psnr(path) for stage, path in candidate_weights(name).items()}
+            row["test_colour_psnr"] = {stage: colour_psnr(path) for stage, path in weights.items()}
             row["missed_marks"] = missed_marks(row["test_psnr"], bicubic)
         if name in quick:
             findings = [f for f in json.loads(quick[name].read_text())["findings"] if f["arch"] == arch]
