@@ -44,6 +44,7 @@ from pathlib import Path
 import torch
 
 from faig.data.degradations import VARIANTS, DegradationSampler
+from faig.evaluate import missed_marks
 from faig.files import copy_file, write_json
 from faig.models.registry import ArchConfig
 from faig.training.config import TrainConfig
@@ -51,9 +52,6 @@ from faig.training.trainer import default_name, finished_metrics, validation_var
 
 HERE = Path(__file__).parent / "paper_regime"
 PLATEAU_DB = 0.05  # the selection rule's plateau: less gained over the last fifth of the validations
-# The blind-SR marks adopted weights must clear (tests/models/test_embedded_weights.py, issue 10's "Done
-# when"): the least target - baseline test PSNR per variant (JPEG: a wider mix's target), in dB.
-MARKS = {"clean": -1.5, "blur": 1.5, "noise": 3.0, "jpeg": 0.5}
 
 # Widths as the current embedded preset: the paper's 64x16 SRResNet costs 8x the attribution time,
 # which puts `faig reproduce` far past 45 minutes on 2 cores.
@@ -380,30 +378,10 @@ def candidate_test_psnr(name: str) -> dict[str, dict[str, float]]:
 
 
 def bicubic_clean_psnr() -> float:
-    """Bicubic upsampling's mean PSNR on the clean test split: the baseline must beat it (Sec. 4.1)."""
-    from faig.data.splits import load_images
-    from faig.evaluate import score_variants
-    from faig.models.interpolation import Bicubic
+    """Bicubic upsampling's mean PSNR on the clean test split, to 0.01 dB (the baseline must beat it)."""
+    from faig.evaluate import bicubic_psnr
 
-    return round(score_variants(Bicubic(2), load_images("test", None, 2), 2, ("clean",), with_ssim=False)
-                 ["clean"]["psnr"], 2)
-
-
-def missed_marks(psnr: dict[str, dict[str, float]], bicubic_clean: float) -> list[str]:
-    """The blind-SR marks (:data:`MARKS`, and the baseline above bicubic on clean inputs) a candidate's
-    test PSNRs miss, each as a short phrase; empty when it clears them all.
-
-    Example:
-        >>> missed_marks({"baseline": {"clean": 32.34, "blur": 26.0, "noise": 19.24},
-        ...               "target": {"clean": 30.80, "blur": 28.91, "noise": 26.82}}, 30.82)
-        ['clean -1.54 < -1.5']
-    """
-    missed = [f"{variant} {psnr['target'][variant] - psnr['baseline'][variant]:+.2f} < {least:+g}"
-              for variant, least in MARKS.items()
-              if variant in psnr["target"] and psnr["target"][variant] - psnr["baseline"][variant] < least]
-    if psnr["baseline"]["clean"] <= bicubic_clean:
-        missed.append(f"baseline clean {psnr['baseline']['clean']:.2f} <= bicubic {bicubic_clean:.2f}")
-    return missed
+    return round(bicubic_psnr("test"), 2)
 
 
 def colour_psnr(weights: Path, scale: int = 2) -> dict[str, float]:
@@ -467,7 +445,7 @@ def adopt(name: str, report: dict) -> None:
     """Make a candidate the embedded pair of its architecture (for a wider mix, that mix's target)
     under the selection rule: it must pass the plateau test, have the best mean final target
     validation PSNR among the eligible candidates of its architecture and mix, and clear the blind-SR
-    marks on the test split (:func:`missed_marks`). Copies its weights and
+    marks on the test split (:func:`faig.evaluate.missed_marks`). Copies its weights and
     records into the embedded folder (a stage that restarted from another's with those as its earlier cycles,
     ``<stem>_cycle<i>``) and rewrites ``eval_test.json`` (what `faig eval --preset
     embedded` gives on them)."""

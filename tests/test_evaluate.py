@@ -1,10 +1,11 @@
-"""format_table: the console table of ``faig eval``, cell by cell; evaluate_models' refusals."""
+"""format_table: the console table of ``faig eval``, cell by cell; evaluate_models' refusals; the
+blind-SR marks."""
 
 import pytest
 
 import faig.data.splits
 from faig.errors import FaigError
-from faig.evaluate import evaluate_models, format_table
+from faig.evaluate import evaluate_models, format_table, missed_marks
 
 
 def scores(psnr: float, ssim: float) -> dict:
@@ -37,3 +38,18 @@ def test_an_empty_list_of_architectures_is_refused_not_read_as_the_presets(monke
     monkeypatch.setattr(faig.data.splits, "load_images", lambda *a: pytest.fail("loaded images before the check"))
     with pytest.raises(FaigError, match="^no architecture named$"):
         evaluate_models(archs=())
+
+
+BASELINE = {"clean": 32.0, "blur": 26.0, "noise": 20.0, "jpeg": 26.6}
+
+
+@pytest.mark.parametrize("target, bicubic, missed", [
+    ({"clean": 31.0, "blur": 28.0, "noise": 24.0}, 30.0, []),
+    ({"clean": 30.46, "blur": 28.0, "noise": 24.0}, 30.0, ["clean -1.54 < -1.5"]),
+    ({"clean": 31.0, "blur": 27.4, "noise": 22.9}, 30.0, ["blur +1.40 < +1.5", "noise +2.90 < +3"]),
+    ({"clean": 31.0, "blur": 28.0, "noise": 24.0}, 32.0, ["baseline clean 32.00 <= bicubic 32.00"]),
+    ({"clean": 31.0, "blur": 28.0, "noise": 24.0, "jpeg": 27.0}, 30.0, ["jpeg +0.40 < +0.5"]),
+])
+def test_the_blind_sr_marks(target, bicubic, missed):
+    """Each mark is checked for the variants the target has; the baseline must beat bicubic."""
+    assert missed_marks({"baseline": BASELINE, "target": target}, bicubic) == missed

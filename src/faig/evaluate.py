@@ -81,6 +81,46 @@ def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] | None = No
             "models": models}
 
 
+# The blind-SR marks embedded weights must clear (issue 10): the least target - baseline PSNR on the
+# test split per variant, in dB (JPEG at quality 30: a wider mix's target only).
+BLIND_SR_MARKS = {"clean": -1.5, "blur": 1.5, "noise": 3.0, "jpeg": 0.5}
+
+
+def bicubic_psnr(split: str = "test", scale: int = 2) -> float:
+    """Bicubic upsampling's mean PSNR on an embedded split's clean inputs: a baseline (Sec. 4.1's
+    converged SR model) must beat it."""
+    from faig.data.splits import load_images
+    from faig.models.interpolation import Bicubic
+
+    return score_variants(Bicubic(scale), load_images(split, None, scale), scale, ("clean",),
+                          with_ssim=False)["clean"]["psnr"]
+
+
+def missed_marks(psnr: dict[str, dict[str, float]], bicubic_clean: float) -> list[str]:
+    """The blind-SR marks (:data:`BLIND_SR_MARKS`, and the baseline above bicubic on clean inputs)
+    a baseline/target pair misses, each as a short phrase; empty when it clears them all.
+
+    Args:
+        psnr: ``{"baseline": {variant: dB}, "target": {variant: dB}}`` on the test split; a mark is
+            checked for each variant the target has.
+        bicubic_clean: bicubic upsampling's PSNR on the same clean inputs (:func:`bicubic_psnr`).
+
+    Returns:
+        One phrase per missed mark, in :data:`BLIND_SR_MARKS`'s order, the bicubic one last.
+
+    Example:
+        >>> missed_marks({"baseline": {"clean": 32.34, "blur": 26.0, "noise": 19.24},
+        ...               "target": {"clean": 30.80, "blur": 28.91, "noise": 26.82}}, 30.82)
+        ['clean -1.54 < -1.5']
+    """
+    gain = {v: psnr["target"][v] - psnr["baseline"][v] for v in BLIND_SR_MARKS if v in psnr["target"]}
+    missed = [f"{v} {gain[v]:+.2f} < {least:+g}" for v, least in BLIND_SR_MARKS.items()
+              if v in gain and gain[v] < least]
+    if psnr["baseline"]["clean"] <= bicubic_clean:
+        missed.append(f"baseline clean {psnr['baseline']['clean']:.2f} <= bicubic {bicubic_clean:.2f}")
+    return missed
+
+
 def _rows(label: str, entry: dict):
     """(label, {variant: scores}) for every leaf of a nested result."""
     if "psnr" in next(iter(entry.values())):
