@@ -59,6 +59,14 @@ class TestDeadLeaves:
         assert image.shape == (1, 3, 12, 12) and image.dtype == torch.float32
         np.testing.assert_allclose(image[0].permute(1, 2, 0).numpy(), painted(12, 5, 2.0), atol=1e-5)
 
+    @pytest.mark.parametrize("chunk", [1, 7, 10_000])
+    def test_the_chunks_do_not_change_the_image(self, monkeypatch, chunk):
+        """first_covering tests discs a chunk at a time against the pixels still uncovered: one disc,
+        an odd chunk and all discs at once give the painter's image."""
+        monkeypatch.setattr(module, "CHUNK", chunk)
+        image = dead_leaves(16, torch.Generator().manual_seed(2))
+        np.testing.assert_allclose(image[0].permute(1, 2, 0).numpy(), painted(16, 2), atol=1e-5)
+
     def test_the_ground_shows_where_no_disc_falls(self, monkeypatch):
         monkeypatch.setattr(module, "DISCS_PER_PIXEL", 1 / 256)  # one small disc on a 16 x 16 image
         image = dead_leaves(16, torch.Generator().manual_seed(0), max_radius=2.0)

@@ -26,6 +26,7 @@ MIN_RADIUS = 1.0  # pixels
 DISCS_PER_PIXEL = 0.5  # discs drawn per pixel of the patch: enough that gaps are rare at α = 3
 MAX_CONTRAST = 0.5  # a disc's texture scales its colour by 1 ± at most this
 MAX_FREQUENCY = 0.25  # cycles per pixel of a disc's texture (Nyquist is 0.5)
+CHUNK = 64  # discs tested at a time against the pixels no earlier disc covers
 
 
 def power_law_radii(count: int, min_radius: float, max_radius: float, generator: torch.Generator,
@@ -50,6 +51,49 @@ def power_law_radii(count: int, min_radius: float, max_radius: float, generator:
     uniform = torch.rand(count, generator=generator, dtype=torch.float64)
     low, high = min_radius ** power, max_radius ** power
     return ((low + uniform * (high - low)) ** (1.0 / power)).float()
+
+
+def first_covering(centres: torch.Tensor, radii: torch.Tensor, coordinate: torch.Tensor,
+                   chunk: int = CHUNK) -> torch.Tensor:
+    """For each pixel, the index of the first disc that covers it (its centre within the radius),
+    or the number of discs where none does.
+
+    The discs are tested ``chunk`` at a time, each chunk only against the pixels that no earlier
+    disc covers: at 0.5 discs a pixel and α = 3 the first few hundred discs cover nearly every pixel,
+    so a 64-px training patch (smallest radius 2 px) compares about 5% of the disc-pixel pairs a dense
+    test compares (7% at 48 px, 3% at 96 px). Each comparison is the same float32 arithmetic as the
+    dense test's, so the result is the same to the bit. A GPU, where each chunk costs a
+    synchronisation and the dense test is cheap, takes all discs in one chunk.
+
+    Args:
+        centres: (count, 2) disc centres as (y, x) in pixels.
+        radii: (count,) disc radii in pixels.
+        coordinate: (size,) the pixel centres' coordinate along either axis.
+        chunk: how many discs are tested at a time.
+
+    Returns:
+        A (size, size) int64 tensor of disc indices in [0, count].
+
+    Example:
+        >>> first_covering(torch.tensor([[0.5, 0.5], [1.5, 1.5]]), torch.tensor([1.0, 1.0]),
+        ...                torch.tensor([0.5, 1.5]))
+        tensor([[0, 0],
+                [0, 1]])
+    """
+    size, count = coordinate.numel(), radii.numel()
+    on_top = torch.full((size * size,), count, dtype=torch.long, device=coordinate.device)
+    pending = torch.arange(size * size, device=coordinate.device)
+    for start in range(0, count, chunk):
+        y, x = coordinate[pending // size], coordinate[pending % size]
+        discs = slice(start, start + chunk)
+        covers = ((y - centres[discs, :1]) ** 2 + (x - centres[discs, 1:]) ** 2
+                  <= radii[discs, None] ** 2)  # chunk x pending
+        covered = covers.any(0)
+        on_top[pending[covered]] = start + covers[:, covered].to(torch.uint8).argmax(0)
+        pending = pending[~covered]
+        if pending.numel() == 0:
+            break
+    return on_top.view(size, size)
 
 
 def dead_leaves(size: int, generator: torch.Generator, min_radius: float = MIN_RADIUS,
@@ -90,11 +134,7 @@ def dead_leaves(size: int, generator: torch.Generator, min_radius: float = MIN_R
         values.to(device) for values in (radii, centres, colours, contrast, frequency, angle, phase))
 
     coordinate = torch.arange(size, dtype=torch.float32, device=device) + 0.5
-    dy, dx = (coordinate - centres[:, :1]) ** 2, (coordinate - centres[:, 1:]) ** 2  # count x size each
-    covers = dy[:, :, None] + dx[:, None, :] <= radii[:, None, None] ** 2
-    rank = torch.arange(count, 0, -1, dtype=torch.int16 if count < 2 ** 15 else torch.int32,
-                        device=device)  # the first disc ranks highest
-    on_top = count - (covers * rank[:, None, None]).amax(0).long()  # the first disc covering it; count: none
+    on_top = first_covering(centres, radii, coordinate, CHUNK if torch.device(device).type == "cpu" else count)
     y, x = coordinate[:, None], coordinate[None, :]
     wave = torch.sin(2 * math.pi * frequency[on_top] * (x * angle[on_top].cos() + y * angle[on_top].sin())
                      + phase[on_top])
