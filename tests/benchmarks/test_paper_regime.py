@@ -38,7 +38,8 @@ class TestPlateau:
 
 @pytest.mark.parametrize("name", [
     "srresnet_r1", "srcnn_style_r1", "srcnn_style_r2", "srcnn_style_r3", "swinir_r1", "swinir_r2",
-    "srresnet_jpeg_r1", "srresnet_jpeg_r2", "srcnn_style_r4", "srcnn_style_r5", "srresnet_jpeg_r3"])
+    "srresnet_jpeg_r1", "srresnet_jpeg_r2", "srcnn_style_r4", "srcnn_style_r5", "srresnet_jpeg_r3",
+    "srresnet_jpeg_r4"])
 def test_each_candidates_configs_on_disk_are_its_recipe(regime, name):
     """`faig train --config` trains what the script describes (the files were written once, then trained)."""
     assert name in regime.CANDIDATES
@@ -63,6 +64,11 @@ def test_warm_restarts_continue_their_source_in_the_same_stage(regime):
     assert regime.earlier_cycles("srresnet_jpeg_r3", "target") == ["srresnet_jpeg_r2"]
     jpeg = regime.candidate_configs("srresnet_jpeg_r3")
     assert (jpeg["baseline"].synthetic_share, jpeg["target"].synthetic_share, jpeg["target"].lr) == (0.0, 0.25, 5e-5)
+    # r4 fine-tunes the shared baseline afresh, half its target's patches dead leaves
+    jpeg = regime.candidate_configs("srresnet_jpeg_r4")
+    assert regime.earlier_cycles("srresnet_jpeg_r4", "target") == []
+    assert jpeg["baseline"] == regime.candidate_configs("srresnet_r1")["baseline"]
+    assert (jpeg["target"].synthetic_share, jpeg["target"].lr, jpeg["target"].degradations.jpeg_prob) == (0.5, 1e-4, 0.5)
     r1, r2 = (regime.candidate_configs(name) for name in ("swinir_r1", "swinir_r2"))
     assert r2["baseline"] == r1["baseline"]  # shared
     assert (r2["target"].lr, r2["target"].channel_shuffle, r1["target"].channel_shuffle) == (5e-5, True, False)
