@@ -402,11 +402,10 @@ def bicubic_clean_psnr() -> float:
     return round(bicubic_psnr("test"), 2)
 
 
-def colour_psnr(weights: Path, variant_name: str = "clean", split: str = "test", scale: int = 2) -> dict[str, float]:
-    """Mean PSNR of a network's outputs on luma and on chroma (BT.601 YCbCr of the 8-bit images,
-    ``scale`` border pixels cropped) for one evaluation variant's inputs of a split: a restorer
-    that learned to drop colour (as grey training photos let it) loses far more on Cb and Cr than
-    on Y."""
+def colour_psnr(weights: Path, variant_name: str = "clean", scale: int = 2) -> dict[str, float]:
+    """Mean test-split PSNR of a network's outputs on luma and on chroma (BT.601 YCbCr of the 8-bit
+    images, ``scale`` border pixels cropped) for one evaluation variant's inputs: a restorer that
+    learned to drop colour (as grey training photos let it) loses far more on Cb and Cr than on Y."""
     from skimage.color import rgb2ycbcr
     from skimage.metrics import peak_signal_noise_ratio
 
@@ -420,7 +419,7 @@ def colour_psnr(weights: Path, variant_name: str = "clean", split: str = "test",
     model = load_model(weights)[0]
     scores: dict[str, list[float]] = {"Y": [], "Cb": [], "Cr": []}
     border = (slice(scale, -scale), slice(scale, -scale))
-    for pair in degraded_pairs(load_images(split, scale=scale), variant(variant_name, scale), 0):
+    for pair in degraded_pairs(load_images("test", scale=scale), variant(variant_name, scale), 0):
         output, reference = (rgb2ycbcr(tensor_to_uint8(image)[border]) for image in (super_resolve(model, pair.lr),
                                                                                       pair.hr))
         for channel, name in enumerate(scores):

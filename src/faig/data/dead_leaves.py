@@ -55,8 +55,8 @@ def power_law_radii(count: int, min_radius: float, max_radius: float, generator:
 
 def first_covering(centres: torch.Tensor, radii: torch.Tensor, coordinate: torch.Tensor,
                    chunk: int = CHUNK) -> torch.Tensor:
-    """For each pixel, the index of the first disc that covers it (its centre within the radius),
-    or the number of discs where none does.
+    """For each pixel, the index of the first disc that covers it (the pixel's centre within the
+    disc's radius), or the number of discs where none does.
 
     The discs are tested ``chunk`` at a time, each chunk only against the pixels that no earlier
     disc covers: at 0.5 discs a pixel and α = 3 the first few hundred discs cover nearly every pixel,
