@@ -438,8 +438,9 @@ def candidate_markdown(table: dict) -> str:
     eligible = {True: "yes", False: "no", None: "not yet"}
     for name, row in table.items():
         baseline, target = row["stages"]["baseline"], row["stages"]["target"]
-        gains = "; ".join(f"{stage} " + ", ".join(f"{v} {g:+.3f}" for v, g in entry["plateau_gain_db"].items()
-                                                   if g is not None) for stage, entry in row["stages"].items())
+        gains = "; ".join(f"{stage} " + (", ".join(f"{v} {g:+.3f}" for v, g in entry["plateau_gain_db"].items()
+                                                    if g is not None) or "n/a")
+                          for stage, entry in row["stages"].items())
         test = row.get("test_psnr")
         shown = ("clean", "blur", "noise") + (("jpeg",) if test and "jpeg" in test["target"] else ())
         delta = " / ".join(f"{test['target'][v] - test['baseline'][v]:+.2f}" for v in shown) if test else "n/a"

@@ -127,7 +127,7 @@ def test_a_candidate_that_misses_a_mark_is_not_adopted(regime, monkeypatch):
 
 def test_the_candidate_row_shows_luma_and_chroma_for_clean_and_jpeg_inputs(regime):
     """A wider mix's row adds the JPEG inputs' luma / chroma gains to the clean ones; a candidate
-    without test scores shows n/a."""
+    without test scores, or a stage without plateau gains yet, shows n/a."""
     entry = {"steps": 10, "lr": 1e-4, "state": "finished", "plateau_gain_db": {"clean": 0.01}}
     colour = {"baseline": {"Y": 33.0, "Cb": 40.0, "Cr": 41.0}, "target": {"Y": 32.0, "Cb": 37.5, "Cr": 38.0}}
     jpeg_colour = {"baseline": {"Y": 30.0, "Cb": 35.0, "Cr": 36.0}, "target": {"Y": 30.25, "Cb": 34.5, "Cr": 35.0}}
@@ -136,7 +136,8 @@ def test_the_candidate_row_shows_luma_and_chroma_for_clean_and_jpeg_inputs(regim
                                                 "target": dict(CLEARING["target"], jpeg=28.1)},
                                   "test_colour_psnr": colour, "test_jpeg_colour_psnr": jpeg_colour,
                                   "missed_marks": ["jpeg +0.10 < +0.5"]},
-             "srcnn_style_r5": {"eligible": None, "stages": {"baseline": entry, "target": entry}}}
+             "srcnn_style_r5": {"eligible": None, "stages": {"baseline": entry, "target": dict(
+                 entry, state="not started", plateau_gain_db={"clean": None})}}}
     rows = regime.candidate_markdown(table).splitlines()[-2:]
     assert "| -1.00 / +2.00 / +4.00 / +0.10 | -1.00 / -2.50; JPEG +0.25 / -0.50 | misses jpeg +0.10 < +0.5 |" in rows[0]
-    assert "| not yet | n/a | n/a | n/a | n/a |" in rows[1]
+    assert "| baseline clean +0.010; target n/a | not yet | n/a | n/a | n/a | n/a |" in rows[1]
