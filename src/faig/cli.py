@@ -181,6 +181,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``faig`` parser: one sub-command per step of the paper, each bound to its runner (``args.run``)."""
     parser = _Parser(prog="faig", description="Find, test and use the filters a blind super-resolution network "
                                               "learned for each degradation (FAIG, NeurIPS 2021).")
     parser.add_argument("--version", action="version", version=f"faig {__version__}")
@@ -338,6 +339,8 @@ def os_error_words(error: OSError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``faig`` with ``argv`` (default: the command line); a FaigError or OS error becomes one line
+    on stderr and exit status 1 (Ctrl-C: 130), never a traceback."""
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

@@ -151,6 +151,7 @@ def check_writable_file(path: str | os.PathLike) -> None:
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: an interrupted write leaves the old file (or none)."""
     with atomic_path(path) as tmp:
         tmp.write_text(text)
 
@@ -162,6 +163,7 @@ def copy_file(source: str | os.PathLike, target: str | os.PathLike) -> None:
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
+    """Write ``data`` as indented JSON with a final newline, atomically (:func:`write_text`)."""
     write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 

@@ -51,6 +51,7 @@ def local_device(device: torch.device) -> torch.device:
 
 
 def teardown(context: Context) -> None:
+    """Destroy the process group, if this context created it (a caller's own group is left alone)."""
     if context.owns_group and dist.is_initialized():
         dist.destroy_process_group()
 

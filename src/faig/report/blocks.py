@@ -8,12 +8,16 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Heading:
+    """A section heading; ``level`` 2 is a top section (the title is level 1)."""
+
     text: str
     level: int = 2
 
 
 @dataclass(frozen=True)
 class Paragraph:
+    """A paragraph of plain text."""
+
     text: str  # plain text; `code` spans allowed
 
 
@@ -33,6 +37,8 @@ Cell = str | Verdict
 
 @dataclass(frozen=True)
 class Table:
+    """A table: a header row, rows of cells (text or :class:`Verdict`) and an optional caption."""
+
     headers: list[str]
     rows: list[list[Cell]]
     caption: str = ""
@@ -40,6 +46,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
+    """An image file of the report, with the caption shown under it."""
+
     path: Path  # relative to the report's folder
     caption: str
 

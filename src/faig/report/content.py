@@ -27,10 +27,12 @@ PAPER_PREDICTION = {"blur": {"threshold": 0.5, "accuracy": 0.96}, "noise": {"thr
 
 
 def pm(entry: Stat, digits: int = 2) -> str:
+    """A table cell's mean ± std with ``digits`` decimals (e.g. ``1.94 ± 0.12``)."""
     return f"{entry['mean']:.{digits}f} ± {entry['std']:.{digits}f}"
 
 
 def spread_text(kind: str) -> str:
+    """What a ± of ``kind`` (``seeds`` or ``images``) is the standard deviation of, in words."""
     return "the standard deviation over seeds (of each seed's mean over the images)" if kind == "seeds" \
         else "the standard deviation over the images (one seed)"
 
@@ -63,6 +65,7 @@ def headline(results: Results) -> Heading:
 
 
 def overview(results: Results) -> list[Block]:
+    """The run's preset, models, seeds, meaning of ± and budget (nodes, re-training steps), as paragraphs."""
     config = results.config
     retrain = config["retrain"]
     trained = [arch for arch, flag in config["models_trained_here"].items() if flag]
@@ -95,6 +98,7 @@ def overview(results: Results) -> list[Block]:
 
 
 def findings_table(results: Results) -> Table:
+    """The report's first table: each of the paper's claims on each architecture, measured and judged."""
     rows = [[f["arch"], f["claim"], f["section"], f["measured"], f["spread"], Verdict(f["holds"])]
             for f in results.findings]
     caption = (f"Findings of this quick run (a smoke test, not the paper's protocol): {results.holding()} of "
@@ -104,6 +108,7 @@ def findings_table(results: Results) -> Table:
 
 
 def models_table(results: Results) -> Table:
+    """Test-split PSNR of bicubic and of every baseline and target on each input variant (the blind-SR effect)."""
     first = next(iter(results.archs.values()))
     variants = list(first.models["bicubic"])
     rows = [["bicubic"] + [f"{first.psnr('bicubic', v):.2f}" for v in variants]]
@@ -113,6 +118,9 @@ def models_table(results: Results) -> Table:
 
 
 def table2(results: Results, arch: str) -> Table:
+    """Table 2 of the paper (Sec. 5.2.1): gradient MSE after masking each method's filters for the
+    input's own degradation, at each percentage, in faig's luma metric and the official blue-channel
+    one, with the paper's printed numbers beside srresnet's."""
     entry = results.arch(arch)
     percents = [p for p in results.config["table_percents"] if entry.has_percent(p)]
     headers = ["input"] + [f"{method_label(m)} {p:g}%" for p in percents for m in METHODS]
@@ -137,6 +145,7 @@ def table2(results: Results, arch: str) -> Table:
 
 
 def cross_table(results: Results, arch: str) -> Table:
+    """The masking matrix at 1%: every method's set for every degradation, measured on every input kind."""
     entry = results.arch(arch)
     degradations = results.degradations
     rows = [[f"{method_label(m)}, {function_label(d)} filters"] + [pm(entry.drop(m, d, on=o)) for o in degradations]
@@ -147,6 +156,8 @@ def cross_table(results: Results, arch: str) -> Table:
 
 
 def table3(results: Results, arch: str) -> Table:
+    """Table 3 of the paper (Sec. 5.2.2): test PSNR after re-training only each method's 1% filters
+    on each task, with the upper bound (every parameter) and, for srresnet, the paper's row."""
     entry = results.arch(arch)
     degradations = results.degradations
     headers = ["task", "upper bound"] + [f"{method_label(m)}, {function_label(d)} filters" for d in degradations
@@ -162,6 +173,7 @@ def table3(results: Results, arch: str) -> Table:
 
 
 def gain_table(results: Results, arch: str) -> Table:
+    """Each method's re-training gain over random 1% filters, paired per test image (dB)."""
     entry = results.arch(arch)
     methods, degradations = [m for m in METHODS if m != "random"], results.degradations
     rows = [[task_label(task)] + [pm(entry.gain_over_random(m, d, task), 3) for d in degradations for m in methods]
@@ -193,6 +205,8 @@ def upper_bound_notes(results: Results) -> list[Block]:
 
 
 def distribution_table(results: Results, arch: str, densities: dict[str, dict[str, float]]) -> Table:
+    """Fig. 4 (Sec. 5.2.3) as numbers: each layer's share of the top-1% filters, and the share of
+    the layer's own filters that they are."""
     shares, degradations = results.arch(arch).distribution, results.degradations
     layers = list(shares[degradations[0]])
     rows = [[layer] + [f"{100 * shares[d][layer]:.1f}% ({100 * densities[d][layer]:.2f}%)" for d in degradations]
@@ -215,6 +229,7 @@ def heads_table(results: Results, arch: str) -> Table | None:
 
 
 def prediction_variants_table(results: Results) -> Table:
+    """Eq. 8's accuracy for each decision (blur? noise? ...) split by the input's true variant."""
     rows = []
     for mode in ("standard", "reference_free"):
         for arch, entry in results.archs.items():
@@ -228,6 +243,8 @@ def prediction_variants_table(results: Results) -> Table:
 
 
 def prediction_table(results: Results) -> Table:
+    """Eq. 8 (Sec. 4.3, 5.3): each decision's threshold from the calibrate split and its test accuracy,
+    standard and reference-free, beside the paper's T_D and accuracy."""
     rows = []
     for arch, entry in results.archs.items():
         for d in results.degradations:
@@ -242,12 +259,15 @@ def prediction_table(results: Results) -> Table:
 
 
 def confusion_table(confusion: dict[str, dict[str, int]], title: str) -> Table:
+    """A confusion matrix of Eq. 8's joint prediction: true variant by row, predicted by column."""
     variants = list(confusion)
     rows = [[true] + [str(confusion[true][p]) for p in variants] for true in variants]
     return Table(["true \\ predicted"] + variants, rows, title)
 
 
 def ablation_table(results: Results, arch: str) -> Table:
+    """Fig. 5 (Sec. 5.4) as numbers: the first degradation's 1% set found with and without Eq. 7's
+    ∼D term, masked on every input kind."""
     entry = results.arch(arch)
     names = {"with_elimination": "with the ∼D term (Eq. 7)", "without_elimination": "without it (Eq. 6 mean)"}
     first, *others = results.degradations
@@ -260,6 +280,7 @@ def ablation_table(results: Results, arch: str) -> Table:
 
 
 def modulation_table(results: Results, arch: str) -> Table:
+    """PSNR and gradient energy of θ_λ against λ for each degradation's 1% filters."""
     curves = results.arch(arch).modulation
     rows = [[f"{points[0]['lambda']:g}"] + [f"{value:.{digits}f}" for point in points
                                              for value, digits in ((point["psnr"], 2), (point["gradient_energy"], 4))]
@@ -270,6 +291,7 @@ def modulation_table(results: Results, arch: str) -> Table:
 
 
 def timing_table(results: Results) -> Table:
+    """Seconds each step of the run computed (its cached results' own time)."""
     rows = [[step, f"{seconds:.1f}"] for step, seconds in results.timing.items()]
     return Table(["step", "seconds"], rows, "Time per step (compute time of the cached result, summed over "
                                             "architectures and seeds)")
@@ -281,6 +303,7 @@ def section(heading: str, intro: str, blocks: list[Block]) -> list[Block]:
 
 
 def masking_section(results: Results, figures: dict[str, dict[str, Path]]) -> list[Block]:
+    """Sec. 5.2.1: Table 2, the masking matrix and Fig. 3's curves and images for every architecture."""
     masked = " / ".join(function_label(d) for d in results.degradations)
     images = (f"degraded input, target output, the outputs with 1% {masked} filters masked, and the ground truth; "
               f"PSNR against the ground truth on each panel (the input's: of its bicubic upsampling)")
@@ -297,6 +320,7 @@ def masking_section(results: Results, figures: dict[str, dict[str, Path]]) -> li
 
 
 def retrain_section(results: Results) -> list[Block]:
+    """Sec. 5.2.2: Table 3 and the gains over random for every architecture."""
     return section(
         "Re-training only the discovered filters (Sec. 5.2.2, Table 3)",
         f"From the baseline, only the chosen 1% filters are trained (every other weight and every bias frozen) on "
@@ -318,6 +342,7 @@ def distribution_section(results: Results, figures: dict[str, dict[str, Path]],
 
 
 def prediction_section(results: Results, figures: dict[str, dict[str, Path]]) -> list[Block]:
+    """Sec. 4.3 and 5.3 (Eq. 8): accuracies, per-variant accuracies, confusion matrices and score plots."""
     modes = (("standard", "prediction", "overlap scores of the test inputs and T_D"),
              ("reference_free", "prediction_reference_free", "the same, reference-free"))
     return section(
@@ -332,6 +357,7 @@ def prediction_section(results: Results, figures: dict[str, dict[str, Path]]) ->
 
 
 def ablation_section(results: Results, figures: dict[str, dict[str, Path]]) -> list[Block]:
+    """Sec. 5.4 (Fig. 5): the elimination term's ablation for every architecture."""
     caption = (f"1% {function_label(results.degradations[0])} filters masked, found with and without the elimination "
                f"term; PSNR on each panel")
     return section("The elimination term matters (Sec. 5.4, Fig. 5)", "",
@@ -340,6 +366,7 @@ def ablation_section(results: Results, figures: dict[str, dict[str, Path]]) -> l
 
 
 def modulation_section(results: Results, figures: dict[str, dict[str, Path]]) -> list[Block]:
+    """Beyond the paper: turning each degradation's restoration up and down through its 1% filters."""
     captions = {"modulation_curves": "PSNR and gradient energy against λ",
                 "modulation_images": "outputs for growing λ, PSNR on each panel"}
     return section(
@@ -381,6 +408,7 @@ def level_sentence(arch: str, degradation: str, study: dict) -> str:
 
 
 def levels_section(results: Results, figures: dict[str, dict[str, Path]]) -> list[Block]:
+    """Beyond the paper (issue 12): the level study's sentences, matrices and figures; none without a study."""
     studied = [arch for arch, entry in results.archs.items() if entry.levels]
     if not studied:
         return []

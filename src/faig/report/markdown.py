@@ -25,6 +25,7 @@ def _table(table: Table) -> str:
 
 
 def render_markdown(blocks: list[Block], title: str) -> str:
+    """The report as Markdown: ``title`` as its heading, then each block (figures as image links)."""
     parts = [f"# {title}"]
     for block in blocks:
         if isinstance(block, Heading):
@@ -39,6 +40,7 @@ def render_markdown(blocks: list[Block], title: str) -> str:
 
 
 def write_markdown(blocks: list[Block], title: str, path: str | os.PathLike) -> Path:
+    """Write :func:`render_markdown`'s text to ``path`` atomically; returns the path."""
     path = Path(path)
     write_text(path, render_markdown(blocks, title))
     return path

@@ -71,6 +71,7 @@ OPS: dict[str, Callable[[float, float], bool]] = {">=": operator.ge, ">": operat
 
 
 def pm(stat: Stat) -> str:
+    """A finding's mean ± std to three and two significant digits (e.g. ``1.94 ± 0.12``)."""
     return f"{stat['mean']:.3g} ± {stat['std']:.2g}"
 
 

@@ -160,6 +160,7 @@ def discover_inputs(setup: Setup) -> dict[str, list[torch.Tensor]]:
 
 
 def target_outputs(setup: Setup, inputs: dict[str, list[torch.Tensor]]) -> dict[str, list[torch.Tensor]]:
+    """The target's outputs on each input kind: the unmasked reference that masking drops are measured against."""
     model = runner(setup.target)
     return {kind: outputs(model, lrs) for kind, lrs in inputs.items()}
 
@@ -207,6 +208,8 @@ def step_ablation(setup: Setup, rankings: Rankings) -> dict:
 
 
 def step_modulation(setup: Setup, rankings: Rankings) -> dict:
+    """PSNR and gradient energy of θ_λ = θ̄ + λ(θ − θ̄) on each degradation's 1% filters, over the
+    test images."""
     images = setup.images("test", setup.config.modulation_images)
     return {d: modulation_curve(setup.baseline, setup.target, setup.selection(rankings[f"faig/{d}"]),
                                 setup.pairs(images, d), setup.config.lambdas, setup.scale) for d in setup.degradations}

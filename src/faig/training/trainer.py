@@ -59,6 +59,7 @@ def ema_decay(config: TrainConfig, step: int) -> float:
 
 @torch.no_grad()
 def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
+    """Move each EMA parameter towards the model's: ema = decay · ema + (1 − decay) · model, in place."""
     for averaged, current in zip(ema.parameters(), model.parameters()):
         averaged.lerp_(current, 1 - decay)
 
@@ -103,6 +104,7 @@ def validation_variants(config: TrainConfig) -> tuple[str, ...]:
 
 
 def validate(model: nn.Module, images: list[NamedImage], config: TrainConfig) -> dict[str, float]:
+    """Mean PSNR (dB, 4 decimals) of ``model`` on ``images`` for each of :func:`validation_variants`."""
     scores = score_variants(model, images, config.arch.scale, validation_variants(config), with_ssim=False)
     return {name: round(value["psnr"], 4) for name, value in scores.items()}
 
