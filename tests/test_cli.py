@@ -37,6 +37,17 @@ def test_eval_json_on_a_folder(capsys, tmp_path, hr_folder):
     assert json.loads((tmp_path / "eval.json").read_text()) == result
 
 
+def test_eval_tells_apart_two_runs_that_wrote_the_same_name(capsys, tmp_path, hr_folder):
+    for folder in ("a", "b"):
+        save_weights(tmp_path / folder / "net.safetensors", build_model(SMALL), SMALL)
+    code, out, _ = run(capsys, "eval", "--model", str(tmp_path / "a" / "net.safetensors"), "--model",
+                       str(tmp_path / "b" / "net.safetensors"), "--hr-dir", str(hr_folder), "--variants", "clean",
+                       "--json")
+    assert code == 0
+    models = json.loads(out)["models"]
+    assert list(models) == ["a/net", "b/net"] and models["a/net"]["clean"]["psnr"] > 0
+
+
 def test_data_writes_the_official_layout(capsys, tmp_path, hr_folder):
     code, out, _ = run(capsys, "data", "--hr-dir", str(hr_folder), "--out", str(tmp_path / "set"))
     assert code == 0 and "Blur2_LRbicx2_noise0.1: 3 images" in out

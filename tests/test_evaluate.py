@@ -1,11 +1,11 @@
 """format_table: the console table of ``faig eval``, cell by cell; evaluate_models' refusals; the
-blind-SR marks."""
+checkpoints' labels; the blind-SR marks."""
 
 import pytest
 
 import faig.data.splits
 from faig.errors import FaigError
-from faig.evaluate import evaluate_models, format_table, missed_marks
+from faig.evaluate import evaluate_models, format_table, missed_marks, model_labels
 
 
 def scores(psnr: float, ssim: float) -> dict:
@@ -38,6 +38,28 @@ def test_an_empty_list_of_architectures_is_refused_not_read_as_the_presets(monke
     monkeypatch.setattr(faig.data.splits, "load_images", lambda *a: pytest.fail("loaded images before the check"))
     with pytest.raises(FaigError, match="^no architecture named$"):
         evaluate_models(archs=())
+
+
+class TestModelLabels:
+    def test_distinct_stems_stay_stems(self):
+        assert model_labels(["a/net.safetensors", "b/other.pth"]) == ["net", "other"]
+
+    def test_two_runs_of_one_default_name_get_the_folder_that_tells_them_apart(self, tmp_path):
+        paths = [tmp_path / "runs" / run / "srresnet_target.safetensors" for run in ("lr1e-4", "lr5e-5")]
+        assert model_labels([*paths, tmp_path / "srresnet_baseline.safetensors"]) == [
+            "lr1e-4/srresnet_target", "lr5e-5/srresnet_target", "srresnet_baseline"]
+
+    def test_folders_are_added_until_the_labels_differ(self, tmp_path):
+        paths = [tmp_path / "a" / "x" / "net.pth", tmp_path / "b" / "x" / "net.pth", tmp_path / "c" / "net.pth"]
+        assert model_labels(paths) == ["a/x/net", "b/x/net", "c/net"]
+
+    def test_files_that_differ_only_in_their_extension_keep_it(self):
+        assert model_labels(["net.pth", "net.safetensors", "other.pth"]) == ["net.pth", "net.safetensors", "other"]
+
+    def test_a_file_named_twice_is_refused(self, tmp_path):
+        with pytest.raises(FaigError, match=r"^checkpoint .*/x/\.\./x/net\.pth is .*/x/net\.pth again: name each "
+                                             r"file once$"):
+            model_labels([tmp_path / "x" / "net.pth", tmp_path / "x" / ".." / "x" / "net.pth"])
 
 
 BASELINE = {"clean": 32.0, "blur": 26.0, "noise": 20.0, "jpeg": 26.6}

@@ -231,7 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("eval", help="PSNR/SSIM of models on a split's degradation variants")
     evaluate.add_argument("--preset", default="embedded", help="evaluate the preset's baseline and target")
     evaluate.add_argument("--arch", help="comma-separated architectures (default: the preset's)")
-    evaluate.add_argument("--model", action="append", help="evaluate this checkpoint instead (repeatable)")
+    evaluate.add_argument("--model", action="append",
+                          help="evaluate this checkpoint instead (repeatable; each is named by its file stem, with "
+                               "the folders that tell it from the others)")
     where = evaluate.add_mutually_exclusive_group()
     where.add_argument("--split", default="test", help="embedded split (train, discover, calibrate, test)")
     where.add_argument("--hr-dir", help="folder of HR images, or an official-layout folder with GTmod12/")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch
@@ -45,14 +46,51 @@ def score_variants(model: nn.Module, images: list[NamedImage], scale: int, varia
     }
 
 
+def model_labels(paths: list[str | os.PathLike]) -> list[str]:
+    """Short, distinct names for checkpoint files: each file's stem, with as many of its folders as
+    tell it apart from the others (two runs of ``faig train`` both write ``srresnet_target``), and
+    its extension where only that differs.
+
+    Args:
+        paths: checkpoint files, each named once.
+
+    Returns:
+        One label per path, in order, no two alike.
+
+    Raises:
+        FaigError: a file is named twice (by the same path or another one).
+
+    Example:
+        >>> model_labels(["runs/a/srresnet_target.safetensors", "runs/b/srresnet_target.safetensors", "x.pth"])
+        ['a/srresnet_target', 'b/srresnet_target', 'x']
+        >>> model_labels(["net.pth", "net.safetensors"])
+        ['net.pth', 'net.safetensors']
+    """
+    files, seen = [Path(path).resolve() for path in paths], {}
+    for path, file in zip(paths, files):
+        if file in seen:
+            raise FaigError(f"checkpoint {path} is {seen[file]} again: name each file once")
+        seen[file] = path
+
+    def candidates(file: Path) -> list[str]:
+        folders = file.parent.parts
+        return [str(Path(*folders[len(folders) - depth:], name)) for name in (file.stem, file.name)
+                for depth in range(len(folders) + 1)]
+
+    names = [candidates(file) for file in files]
+    return [next(label for label in own if all(label not in other for other in names[:i] + names[i + 1:]))
+            for i, own in enumerate(names)]
+
+
 def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] | None = None,
                     model_paths: list[str] | None = None, split: str | None = "test", hr_dir: str | None = None,
                     variants: tuple[str, ...] = VARIANTS, scale: int = 2, seed: int = 0,
                     device: str | None = None) -> dict:
     """PSNR/SSIM per variant of a preset's baseline and target networks (or of the checkpoints
     given) on an embedded split or a folder: ``{"split", "images", "models": {arch: {stage: {variant:
-    {"psnr", "ssim"}}}}}`` (with ``model_paths``: ``{"models": {file stem: {variant: ...}}}``);
-    ``archs`` None: the networks the preset ships (an empty tuple is refused, not read as None)."""
+    {"psnr", "ssim"}}}}}`` (with ``model_paths``: ``{"models": {label: {variant: ...}}}``);
+    ``archs`` None: the networks the preset ships (an empty tuple is refused, not read as None).
+    The checkpoints are named by :func:`model_labels`."""
     from faig.data.splits import load_images
     from faig.models.checkpoints import load_model
     from faig.models.registry import preset_archs, preset_weights, shipped_archs
@@ -70,10 +108,7 @@ def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] | None = No
         return score_variants(model.to(torch_device), images, scale, variants, seed, hr_dir)
 
     if model_paths:
-        stems = [Path(p).stem for p in model_paths]
-        if len(set(stems)) != len(stems):
-            raise FaigError("two --model files share a name; rename one")
-        models = {Path(p).stem: scores(p) for p in model_paths}
+        models = {label: scores(path) for label, path in zip(model_labels(model_paths), model_paths)}
     else:
         models = {arch: {stage: scores(preset_weights(preset, arch, stage)) for stage in ("baseline", "target")}
                   for arch in (shipped_archs(preset) or preset_archs(preset) if archs is None else archs)}
