@@ -332,6 +332,8 @@ def retrain_section(results: Results) -> list[Block]:
 
 def distribution_section(results: Results, figures: dict[str, dict[str, Path]],
                          densities: dict[str, dict[str, dict[str, float]]]) -> list[Block]:
+    """Sec. 5.2.3 (Fig. 4): where each degradation's 1% filters sit, per layer (and per attention head),
+    as tables and figures for every architecture."""
     captions = {"distribution": "share of the top-1% filters per layer",
                 "network": "the discovered 1% filters (yellow), layer by layer"}
     return section("Where the filters sit (Sec. 5.2.3, Fig. 4)", "",
