@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 import torch
@@ -78,8 +79,8 @@ def model_labels(paths: list[str | os.PathLike]) -> list[str]:
                 for depth in range(len(folders) + 1)]
 
     names = [candidates(file) for file in files]
-    return [next(label for label in own if all(label not in other for other in names[:i] + names[i + 1:]))
-            for i, own in enumerate(names)]
+    files_per_label = Counter(label for own in names for label in set(own))
+    return [next(label for label in own if files_per_label[label] == 1) for own in names]
 
 
 def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] | None = None,
