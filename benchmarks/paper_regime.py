@@ -38,6 +38,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -365,6 +366,7 @@ def candidate_table(curves_report: dict, quick: dict[str, Path], out_json: Path,
         if all(path.is_file() for path in weights.values()):
             row["test_psnr"] = candidate_test_psnr(name)
             row["test_colour_psnr"] = {stage: colour_psnr(path) for stage, path in weights.items()}
+            row["test_detail_kept"] = {stage: detail_kept(path) for stage, path in weights.items()}
             if name in TARGET_MIX:
                 row["test_jpeg_colour_psnr"] = {stage: colour_psnr(path, "jpeg") for stage, path in weights.items()}
             row["missed_marks"] = missed_marks(row["test_psnr"], bicubic)
@@ -402,6 +404,20 @@ def bicubic_clean_psnr() -> float:
     return round(bicubic_psnr("test"), 2)
 
 
+def test_outputs(weights: Path, variant_name: str = "clean", scale: int = 2) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """A network's output and the HR image for each test-split input of one evaluation variant
+    (NCHW in [0, 1], the noise seed 0 as everywhere)."""
+    from faig.data.degradations import variant
+    from faig.data.layout import degraded_pairs
+    from faig.data.splits import load_images
+    from faig.evaluate import super_resolve
+    from faig.models.checkpoints import load_model
+
+    model = load_model(weights)[0]
+    for pair in degraded_pairs(load_images("test", scale=scale), variant(variant_name, scale), 0):
+        yield super_resolve(model, pair.lr), pair.hr
+
+
 def colour_psnr(weights: Path, variant_name: str = "clean", scale: int = 2) -> dict[str, float]:
     """Mean test-split PSNR of a network's outputs on luma and on chroma (BT.601 YCbCr of the 8-bit
     images, ``scale`` border pixels cropped) for one evaluation variant's inputs: a restorer that
@@ -409,22 +425,27 @@ def colour_psnr(weights: Path, variant_name: str = "clean", scale: int = 2) -> d
     from skimage.color import rgb2ycbcr
     from skimage.metrics import peak_signal_noise_ratio
 
-    from faig.data.degradations import variant
     from faig.data.images import tensor_to_uint8
-    from faig.data.layout import degraded_pairs
-    from faig.data.splits import load_images
-    from faig.evaluate import super_resolve
-    from faig.models.checkpoints import load_model
 
-    model = load_model(weights)[0]
     scores: dict[str, list[float]] = {"Y": [], "Cb": [], "Cr": []}
     border = (slice(scale, -scale), slice(scale, -scale))
-    for pair in degraded_pairs(load_images("test", scale=scale), variant(variant_name, scale), 0):
-        output, reference = (rgb2ycbcr(tensor_to_uint8(image)[border]) for image in (super_resolve(model, pair.lr),
-                                                                                      pair.hr))
+    for images in test_outputs(weights, variant_name, scale):
+        output, reference = (rgb2ycbcr(tensor_to_uint8(image)[border]) for image in images)
         for channel, name in enumerate(scores):
             scores[name].append(peak_signal_noise_ratio(reference[..., channel], output[..., channel], data_range=255))
     return {name: round(float(sum(values) / len(values)), 2) for name, values in scores.items()}
+
+
+def detail_kept(weights: Path, variant_name: str = "clean", scale: int = 2) -> float:
+    """Mean over the test split of the output's gradient energy over the HR image's
+    (:func:`faig.experiments.metrics.gradient_energy`, mean luma gradient magnitude): how much of the
+    detail a network restores; a restorer that learned to smooth texture away (as one that mistakes it
+    for noise or compression artefacts) keeps less on clean inputs than its baseline."""
+    from faig.experiments.metrics import gradient_energy
+
+    ratios = [float(gradient_energy(output) / gradient_energy(reference))
+              for output, reference in test_outputs(weights, variant_name, scale)]
+    return round(sum(ratios) / len(ratios), 3)
 
 
 def candidate_markdown(table: dict) -> str:
@@ -433,8 +454,10 @@ def candidate_markdown(table: dict) -> str:
              "validation PSNR); test PSNRs and findings are logged, never chosen by.", "",
              "| candidate | baseline steps @ lr | target steps @ lr | plateau gains (dB) | eligible | "
              "test PSNR target − baseline (clean / blur / noise, and JPEG for a wider mix) | "
-             "test luma / chroma (Y / Cb) target − baseline, clean (and JPEG for a wider mix) | blind-SR marks | quick findings holding |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "test luma / chroma (Y / Cb) target − baseline, clean (and JPEG for a wider mix) | "
+             "detail kept on clean test inputs (output / HR gradient energy), baseline → target | "
+             "blind-SR marks | quick findings holding |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     eligible = {True: "yes", False: "no", None: "not yet"}
     for name, row in table.items():
         baseline, target = row["stages"]["baseline"], row["stages"]["target"]
@@ -448,6 +471,8 @@ def candidate_markdown(table: dict) -> str:
             f"{label}" + " / ".join(f"{colour['target'][c] - colour['baseline'][c]:+.2f}" for c in ("Y", "Cb"))
             for label, colour in (("", row.get("test_colour_psnr")), ("JPEG ", row.get("test_jpeg_colour_psnr")))
             if colour) or "n/a"
+        detail = row.get("test_detail_kept")
+        detail_text = f"{detail['baseline']:.3f} → {detail['target']:.3f}" if detail else "n/a"
         marks = ("n/a" if "missed_marks" not in row else
                  "misses " + "; ".join(row["missed_marks"]) if row["missed_marks"] else "clears them")
         quick = row.get("quick_findings")
@@ -457,7 +482,7 @@ def candidate_markdown(table: dict) -> str:
         lines.append(f"| {name} | {restart['baseline']}{baseline['steps']:,} @ {baseline['lr']:g} "
                      f"({baseline['state']}) | {restart['target']}{target['steps']:,} @ {target['lr']:g} "
                      f"({target['state']}) | {gains} | "
-                     f"{eligible[row['eligible']]} | {delta} | {colour_delta} | {marks} | {holding} |")
+                     f"{eligible[row['eligible']]} | {delta} | {colour_delta} | {detail_text} | {marks} | {holding} |")
     return "\n".join(lines) + "\n"
 
 
