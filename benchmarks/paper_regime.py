@@ -404,7 +404,7 @@ def bicubic_clean_psnr() -> float:
     return round(bicubic_psnr("test"), 2)
 
 
-def test_outputs(weights: Path, variant_name: str = "clean", scale: int = 2) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def outputs_on_test_split(weights: Path, variant_name: str = "clean", scale: int = 2) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """A network's output and the HR image for each test-split input of one evaluation variant
     (NCHW in [0, 1], the noise seed 0 as everywhere)."""
     from faig.data.degradations import variant
@@ -429,7 +429,7 @@ def colour_psnr(weights: Path, variant_name: str = "clean", scale: int = 2) -> d
 
     scores: dict[str, list[float]] = {"Y": [], "Cb": [], "Cr": []}
     border = (slice(scale, -scale), slice(scale, -scale))
-    for images in test_outputs(weights, variant_name, scale):
+    for images in outputs_on_test_split(weights, variant_name, scale):
         output, reference = (rgb2ycbcr(tensor_to_uint8(image)[border]) for image in images)
         for channel, name in enumerate(scores):
             scores[name].append(peak_signal_noise_ratio(reference[..., channel], output[..., channel], data_range=255))
@@ -444,7 +444,7 @@ def detail_kept(weights: Path, variant_name: str = "clean", scale: int = 2) -> f
     from faig.experiments.metrics import gradient_energy
 
     ratios = [float(gradient_energy(output) / gradient_energy(reference))
-              for output, reference in test_outputs(weights, variant_name, scale)]
+              for output, reference in outputs_on_test_split(weights, variant_name, scale)]
     return round(sum(ratios) / len(ratios), 3)
 
 
