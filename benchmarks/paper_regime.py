@@ -365,10 +365,10 @@ def candidate_table(curves_report: dict, quick: dict[str, Path], out_json: Path,
         weights = candidate_weights(name)
         if all(path.is_file() for path in weights.values()):
             row["test_psnr"] = candidate_test_psnr(name)
-            row["test_colour_psnr"] = {stage: colour_psnr(path) for stage, path in weights.items()}
-            row["test_detail_kept"] = {stage: detail_kept(path) for stage, path in weights.items()}
-            if name in TARGET_MIX:
-                row["test_jpeg_colour_psnr"] = {stage: colour_psnr(path, "jpeg") for stage, path in weights.items()}
+            for prefix, variant_name in (("test_", "clean"),) + ((("test_jpeg_", "jpeg"),) if name in TARGET_MIX else ()):
+                measures = {stage: output_measures(path, variant_name) for stage, path in weights.items()}
+                row[f"{prefix}colour_psnr"] = {stage: {c: m[c] for c in ("Y", "Cb", "Cr")} for stage, m in measures.items()}
+                row[f"{prefix}detail_kept"] = {stage: m["detail_kept"] for stage, m in measures.items()}
             row["missed_marks"] = missed_marks(row["test_psnr"], bicubic)
         if name in quick:
             findings = [f for f in json.loads(quick[name].read_text())["findings"] if f["arch"] == arch]
@@ -418,34 +418,33 @@ def outputs_on_test_split(weights: Path, variant_name: str = "clean", scale: int
         yield super_resolve(model, pair.lr), pair.hr
 
 
-def colour_psnr(weights: Path, variant_name: str = "clean", scale: int = 2) -> dict[str, float]:
-    """Mean test-split PSNR of a network's outputs on luma and on chroma (BT.601 YCbCr of the 8-bit
-    images, ``scale`` border pixels cropped) for one evaluation variant's inputs: a restorer that
-    learned to drop colour (as grey training photos let it) loses far more on Cb and Cr than on Y."""
+def output_measures(weights: Path, variant_name: str = "clean", scale: int = 2) -> dict[str, float]:
+    """Two measures of a network's outputs on one evaluation variant's test-split inputs, from one pass.
+
+    - ``Y``, ``Cb``, ``Cr``: mean PSNR on luma and on chroma (BT.601 YCbCr of the 8-bit images,
+      ``scale`` border pixels cropped). A restorer that learned to drop colour (as grey training
+      photos let it) loses far more on Cb and Cr than on Y.
+    - ``detail_kept``: mean of the output's gradient energy over the HR image's
+      (:func:`faig.experiments.metrics.gradient_energy`, mean luma gradient magnitude), how much of the
+      detail a network restores. A restorer that learned to smooth texture away (as one that mistakes
+      it for noise or compression artefacts) keeps less on clean inputs than its baseline.
+    """
     from skimage.color import rgb2ycbcr
     from skimage.metrics import peak_signal_noise_ratio
 
     from faig.data.images import tensor_to_uint8
-
-    scores: dict[str, list[float]] = {"Y": [], "Cb": [], "Cr": []}
-    border = (slice(scale, -scale), slice(scale, -scale))
-    for images in outputs_on_test_split(weights, variant_name, scale):
-        output, reference = (rgb2ycbcr(tensor_to_uint8(image)[border]) for image in images)
-        for channel, name in enumerate(scores):
-            scores[name].append(peak_signal_noise_ratio(reference[..., channel], output[..., channel], data_range=255))
-    return {name: round(float(sum(values) / len(values)), 2) for name, values in scores.items()}
-
-
-def detail_kept(weights: Path, variant_name: str = "clean", scale: int = 2) -> float:
-    """Mean over the test split of the output's gradient energy over the HR image's
-    (:func:`faig.experiments.metrics.gradient_energy`, mean luma gradient magnitude): how much of the
-    detail a network restores; a restorer that learned to smooth texture away (as one that mistakes it
-    for noise or compression artefacts) keeps less on clean inputs than its baseline."""
     from faig.experiments.metrics import gradient_energy
 
-    ratios = [float(gradient_energy(output) / gradient_energy(reference))
-              for output, reference in outputs_on_test_split(weights, variant_name, scale)]
-    return round(sum(ratios) / len(ratios), 3)
+    scores: dict[str, list[float]] = {"Y": [], "Cb": [], "Cr": [], "detail_kept": []}
+    border = (slice(scale, -scale), slice(scale, -scale))
+    for output, reference in outputs_on_test_split(weights, variant_name, scale):
+        output_ycc, reference_ycc = (rgb2ycbcr(tensor_to_uint8(image)[border]) for image in (output, reference))
+        for channel, name in enumerate(("Y", "Cb", "Cr")):
+            scores[name].append(peak_signal_noise_ratio(reference_ycc[..., channel], output_ycc[..., channel],
+                                                        data_range=255))
+        scores["detail_kept"].append(float(gradient_energy(output) / gradient_energy(reference)))
+    means = {name: sum(values) / len(values) for name, values in scores.items()}
+    return {name: round(float(mean), 3 if name == "detail_kept" else 2) for name, mean in means.items()}
 
 
 def candidate_markdown(table: dict) -> str:
@@ -455,7 +454,8 @@ def candidate_markdown(table: dict) -> str:
              "| candidate | baseline steps @ lr | target steps @ lr | plateau gains (dB) | eligible | "
              "test PSNR target − baseline (clean / blur / noise, and JPEG for a wider mix) | "
              "test luma / chroma (Y / Cb) target − baseline, clean (and JPEG for a wider mix) | "
-             "detail kept on clean test inputs (output / HR gradient energy), baseline → target | "
+             "detail kept (output / HR gradient energy) on clean test inputs (and JPEG for a wider mix), "
+             "baseline → target | "
              "blind-SR marks | quick findings holding |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     eligible = {True: "yes", False: "no", None: "not yet"}
@@ -471,8 +471,10 @@ def candidate_markdown(table: dict) -> str:
             f"{label}" + " / ".join(f"{colour['target'][c] - colour['baseline'][c]:+.2f}" for c in ("Y", "Cb"))
             for label, colour in (("", row.get("test_colour_psnr")), ("JPEG ", row.get("test_jpeg_colour_psnr")))
             if colour) or "n/a"
-        detail = row.get("test_detail_kept")
-        detail_text = f"{detail['baseline']:.3f} → {detail['target']:.3f}" if detail else "n/a"
+        detail_text = "; ".join(f"{label}{detail['baseline']:.3f} → {detail['target']:.3f}"
+                                for label, detail in (("", row.get("test_detail_kept")),
+                                                      ("JPEG ", row.get("test_jpeg_detail_kept")))
+                                if detail) or "n/a"
         marks = ("n/a" if "missed_marks" not in row else
                  "misses " + "; ".join(row["missed_marks"]) if row["missed_marks"] else "clears them")
         quick = row.get("quick_findings")

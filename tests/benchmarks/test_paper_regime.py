@@ -126,9 +126,9 @@ def test_a_candidate_that_misses_a_mark_is_not_adopted(regime, monkeypatch):
 
 
 def test_the_candidate_row_shows_luma_chroma_and_detail(regime):
-    """A wider mix's row adds the JPEG inputs' luma / chroma gains to the clean ones, and each row the
-    detail its stages keep; a candidate without test scores, or a stage without plateau gains yet,
-    shows n/a."""
+    """Each row shows the luma / chroma gains and the detail its stages keep on clean inputs, a wider
+    mix's row those on JPEG inputs too; a candidate without test scores, or a stage without plateau
+    gains yet, shows n/a."""
     entry = {"steps": 10, "lr": 1e-4, "state": "finished", "plateau_gain_db": {"clean": 0.01}}
     colour = {"baseline": {"Y": 33.0, "Cb": 40.0, "Cr": 41.0}, "target": {"Y": 32.0, "Cb": 37.5, "Cr": 38.0}}
     jpeg_colour = {"baseline": {"Y": 30.0, "Cb": 35.0, "Cr": 36.0}, "target": {"Y": 30.25, "Cb": 34.5, "Cr": 35.0}}
@@ -137,10 +137,11 @@ def test_the_candidate_row_shows_luma_chroma_and_detail(regime):
                                                 "target": dict(CLEARING["target"], jpeg=28.1)},
                                   "test_colour_psnr": colour, "test_jpeg_colour_psnr": jpeg_colour,
                                   "test_detail_kept": {"baseline": 0.4372, "target": 0.286},
+                                  "test_jpeg_detail_kept": {"baseline": 0.871, "target": 0.707},
                                   "missed_marks": ["jpeg +0.10 < +0.5"]},
              "srcnn_style_r5": {"eligible": None, "stages": {"baseline": entry, "target": dict(
                  entry, state="not started", plateau_gain_db={"clean": None})}}}
     rows = regime.candidate_markdown(table).splitlines()[-2:]
-    assert ("| -1.00 / +2.00 / +4.00 / +0.10 | -1.00 / -2.50; JPEG +0.25 / -0.50 | 0.437 → 0.286 | "
+    assert ("| -1.00 / +2.00 / +4.00 / +0.10 | -1.00 / -2.50; JPEG +0.25 / -0.50 | 0.437 → 0.286; JPEG 0.871 → 0.707 | "
             "misses jpeg +0.10 < +0.5 |") in rows[0]
     assert "| baseline clean +0.010; target n/a | not yet | n/a | n/a | n/a | n/a | n/a |" in rows[1]
