@@ -1,4 +1,6 @@
+import json
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -285,3 +287,55 @@ def test_a_variant_sampler_always_draws_its_variant(name, probs, levels):
     assert (sampler.blur_sigmas, sampler.noise_sigmas, sampler.jpeg_qualities) == levels
     drawn = sample_degradations(sampler, 5, torch.Generator().manual_seed(0))
     assert set(drawn) == {variant(name)}
+
+
+class TestExclusiveKinds:
+    """A mix whose named kinds are one choice: at most one of them per sample, each at its probability."""
+
+    MIX = DegradationSampler(2, blur_prob=0.5, noise_prob=0.25, jpeg_prob=0.25, exclusive_kinds=("noise", "jpeg"))
+
+    def test_never_both_and_each_at_its_probability(self):
+        drawn = sample_degradations(self.MIX, 4000, torch.Generator().manual_seed(3))
+        blurred = np.array([d.blur_sigma is not None for d in drawn])
+        noisy = np.array([d.noise_sigma is not None for d in drawn])
+        compressed = np.array([d.jpeg_quality is not None for d in drawn])
+        assert not (noisy & compressed).any()
+        assert abs(noisy.mean() - 0.25) < 0.03 and abs(compressed.mean() - 0.25) < 0.03
+        assert abs(blurred.mean() - 0.5) < 0.03
+        clean = ~blurred & ~noisy & ~compressed
+        assert abs(clean.mean() - 0.25) < 0.03  # the paper's quarter; independent draws give 0.5 * 0.75 * 0.75
+        assert abs((blurred & compressed).mean() - 0.125) < 0.03  # blur stays independent of the choice
+
+    def test_draws_the_same_random_numbers_as_independent_kinds(self):
+        independent = replace(self.MIX, exclusive_kinds=())
+        generators = [torch.Generator().manual_seed(5) for _ in range(2)]
+        one, other = (sample_degradations(mix, 64, g) for mix, g in zip((self.MIX, independent), generators))
+        assert torch.equal(generators[0].get_state(), generators[1].get_state())
+        assert [d.blur_sigma for d in one] == [d.blur_sigma for d in other]
+        assert [d.noise_sigma for d in one] == [d.noise_sigma for d in other]  # noise's share is the first interval
+
+    def test_a_kind_at_probability_zero_leaves_the_rest(self):
+        mix = DegradationSampler(2, noise_prob=0.5, exclusive_kinds=("jpeg", "noise"))
+        drawn = sample_degradations(mix, 400, torch.Generator().manual_seed(0))
+        assert {d.jpeg_quality for d in drawn} == {None}
+        assert 0.4 < np.mean([d.noise_sigma is not None for d in drawn]) < 0.6
+
+    @pytest.mark.parametrize("kwargs, message", [
+        (dict(exclusive_kinds=("noise", "jpg")), r"exclusive_kinds must name two or more of blur, noise, jpeg once each, "
+                                                 r"got \['noise', 'jpg'\]"),
+        (dict(exclusive_kinds=("noise",)), "exclusive_kinds must name two or more"),
+        (dict(exclusive_kinds=("noise", "noise")), "exclusive_kinds must name two or more"),
+        (dict(noise_prob=0.75, jpeg_prob=0.5, exclusive_kinds=("noise", "jpeg")),
+         "the probabilities of the exclusive kinds noise, jpeg sum to 1.25: one choice among them needs a sum of at most 1"),
+    ])
+    def test_refuses_a_choice_it_cannot_draw(self, kwargs, message):
+        with pytest.raises(FaigError, match=f"^{message}"):
+            DegradationSampler(2, **kwargs)
+
+    def test_a_training_configuration_keeps_it(self):
+        from faig.models.registry import ArchConfig
+        from faig.training.config import TrainConfig
+
+        config = TrainConfig(arch=ArchConfig("srresnet", 2, width=8, depth=1), degradations=self.MIX)
+        again = TrainConfig.from_dict(json.loads(config.to_json()))
+        assert again == config and again.degradations.exclusive_kinds == ("noise", "jpeg")

@@ -63,9 +63,23 @@ class Degradation:
 class DegradationSampler:
     """The random mix that training draws from (Sec. 5.1: blur and noise independent).
 
+    Each kind is drawn independently with its probability, unless ``exclusive_kinds`` names it:
+    the kinds named there are one choice, so that a sample gets at most one of them, each with its
+    own probability (their sum at most 1). ``exclusive_kinds=("noise", "jpeg")`` with noise and JPEG
+    at 0.25 each and blur at 0.5 keeps the paper's quarter of clean samples while adding JPEG, and
+    never compresses a noisy image.
+
+    Example:
+        >>> mix = DegradationSampler(blur_prob=0.5, noise_prob=0.25, jpeg_prob=0.25,
+        ...                          exclusive_kinds=("noise", "jpeg"))
+        >>> drawn = sample_degradations(mix, 1000, torch.Generator().manual_seed(0))
+        >>> any(d.noise_sigma is not None and d.jpeg_quality is not None for d in drawn)
+        False
+
     Raises:
         FaigError: a probability outside [0, 1], an empty or bad list of sigmas (blur > 0, noise
-            >= 0, finite), a scale below 1 or an even kernel size.
+            >= 0, finite), a scale below 1 or an even kernel size; exclusive kinds that are unknown,
+            repeated or fewer than two, or whose probabilities sum past 1.
     """
 
     scale: int = 2
@@ -76,6 +90,7 @@ class DegradationSampler:
     kernel_size: int = 21
     jpeg_prob: float = 0.0
     jpeg_qualities: tuple[int, ...] = (30,)
+    exclusive_kinds: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_number("scale", self.scale, 1, integer=True)
@@ -93,6 +108,7 @@ class DegradationSampler:
                 raise FaigError(f"{name} must list at least one sigma")
             for sigma in sigmas:
                 check_number(name, sigma, 0, open_low=positive)
+        _check_exclusive_kinds(self)
 
     @property
     def extra_kinds(self) -> tuple[str, ...]:
@@ -108,6 +124,21 @@ class DegradationSampler:
 
 VARIANTS: tuple[str, ...] = ("clean", "blur", "noise", "blur+noise")  # the paper's four (Sec. 5)
 KINDS: tuple[str, ...] = ("blur", "noise", "jpeg")
+
+
+def _check_exclusive_kinds(sampler: DegradationSampler) -> None:
+    """Refuse exclusive kinds that are unknown, repeated or fewer than two, or whose probabilities
+    sum past 1 (one choice cannot draw more than all of its samples)."""
+    kinds = sampler.exclusive_kinds
+    if not kinds:
+        return
+    if any(kind not in KINDS for kind in kinds) or len(set(kinds)) != len(kinds) or len(kinds) < 2:
+        raise FaigError(f"exclusive_kinds must name two or more of {', '.join(KINDS)} once each, "
+                        f"got {list(kinds)}")
+    total = sum(getattr(sampler, f"{kind}_prob") for kind in kinds)
+    if total > 1 + 1e-9:
+        raise FaigError(f"the probabilities of the exclusive kinds {', '.join(kinds)} sum to {total:g}: "
+                        "one choice among them needs a sum of at most 1")
 DEFAULT_JPEG_QUALITY = 30  # Real-ESRGAN's lowest training quality
 
 
@@ -310,24 +341,30 @@ def sample_degradations(sampler: DegradationSampler, count: int,
                         generator: torch.Generator) -> list[Degradation]:
     """Draw one degradation per training sample: blur and noise each independently (Sec. 5.1), and
     JPEG likewise when ``jpeg_prob`` > 0 (its draws come after the others, so a sampler without JPEG
-    draws exactly the random numbers it always did)."""
+    draws exactly the random numbers it always did). Kinds in ``exclusive_kinds`` share the uniform
+    draw of the first of them, cut into one interval per kind, so at most one of them is drawn and
+    the random numbers drawn are the same as without them."""
     draws = torch.rand(count, 2, generator=generator)
-    blur_pick = torch.randint(len(sampler.blur_sigmas), (count,), generator=generator)
-    noise_pick = torch.randint(len(sampler.noise_sigmas), (count,), generator=generator)
-    qualities: list[int | None] = [None] * count
+    uniforms = {"blur": draws[:, 0], "noise": draws[:, 1]}
+    picks = {"blur": torch.randint(len(sampler.blur_sigmas), (count,), generator=generator),
+             "noise": torch.randint(len(sampler.noise_sigmas), (count,), generator=generator)}
     if sampler.jpeg_prob > 0:
-        jpeg_draws = torch.rand(count, generator=generator)
-        jpeg_pick = torch.randint(len(sampler.jpeg_qualities), (count,), generator=generator)
-        qualities = [sampler.jpeg_qualities[int(jpeg_pick[i])] if jpeg_draws[i] < sampler.jpeg_prob else None
-                     for i in range(count)]
+        uniforms["jpeg"] = torch.rand(count, generator=generator)
+        picks["jpeg"] = torch.randint(len(sampler.jpeg_qualities), (count,), generator=generator)
+    drawn = {kind: uniform < getattr(sampler, f"{kind}_prob") for kind, uniform in uniforms.items()}
+    if sampler.exclusive_kinds:
+        group = [kind for kind in sampler.exclusive_kinds if kind in uniforms]
+        shared, low = uniforms[group[0]], 0.0
+        for kind in group:
+            high = low + getattr(sampler, f"{kind}_prob")
+            drawn[kind] = (shared >= low) & (shared < high)
+            low = high
+    levels = {"blur": sampler.blur_sigmas, "noise": sampler.noise_sigmas, "jpeg": sampler.jpeg_qualities}
+    chosen = {kind: [levels[kind][int(picks[kind][i])] if drawn[kind][i] else None for i in range(count)]
+              for kind in drawn}
     return [
-        Degradation(
-            scale=sampler.scale,
-            blur_sigma=sampler.blur_sigmas[int(blur_pick[i])] if draws[i, 0] < sampler.blur_prob else None,
-            noise_sigma=sampler.noise_sigmas[int(noise_pick[i])] if draws[i, 1] < sampler.noise_prob else None,
-            kernel_size=sampler.kernel_size,
-            jpeg_quality=qualities[i],
-        )
+        Degradation(scale=sampler.scale, blur_sigma=chosen["blur"][i], noise_sigma=chosen["noise"][i],
+                    kernel_size=sampler.kernel_size, jpeg_quality=chosen.get("jpeg", [None] * count)[i])
         for i in range(count)
     ]
 

@@ -87,8 +87,9 @@ class TrainConfig:
         sampler = dict(data["degradations"])
         sampler["blur_sigmas"] = tuple(sampler["blur_sigmas"])
         sampler["noise_sigmas"] = tuple(sampler["noise_sigmas"])
-        if "jpeg_qualities" in sampler:
-            sampler["jpeg_qualities"] = tuple(sampler["jpeg_qualities"])
+        for key in ("jpeg_qualities", "exclusive_kinds"):
+            if key in sampler:
+                sampler[key] = tuple(sampler[key])
         data["degradations"] = DegradationSampler(**sampler)
         data["betas"] = tuple(data["betas"])
         return TrainConfig(**data)
