@@ -506,7 +506,8 @@ def candidate_markdown(table: dict) -> str:
 def adopt(name: str, report: dict) -> None:
     """Make a candidate the embedded pair of its architecture (for a wider mix, that mix's target)
     under the selection rule: it must pass the plateau test, have the best mean final target
-    validation PSNR among the eligible candidates of its architecture and mix, and clear the blind-SR
+    validation PSNR among the eligible candidates of its architecture whose targets restore the same
+    kinds (however their mixes draw them), and clear the blind-SR
     marks on the test split (:func:`faig.evaluate.missed_marks`). Copies its weights and
     records into the embedded folder (a stage that restarted from another's with those as its earlier cycles,
     ``<stem>_cycle<i>``) and rewrites ``eval_test.json`` (what `faig eval --preset
@@ -514,8 +515,11 @@ def adopt(name: str, report: dict) -> None:
     from faig.evaluate import evaluate_models
     from faig.models.registry import EMBEDDED_WEIGHTS
 
-    arch, mix = CANDIDATES[name][0], TARGET_MIX.get(name)
-    rivals = [other for other in CANDIDATES if CANDIDATES[other][0] == arch and TARGET_MIX.get(other) == mix
+    def kinds(candidate: str) -> tuple[str, ...]:
+        return candidate_configs(candidate)["target"].degradations.extra_kinds
+
+    arch = CANDIDATES[name][0]
+    rivals = [other for other in CANDIDATES if CANDIDATES[other][0] == arch and kinds(other) == kinds(name)
               and passes_rule(report["candidates"][other])]
     if name not in rivals:
         unfinished = passes_rule(report["candidates"][name]) is None

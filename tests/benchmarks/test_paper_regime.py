@@ -125,6 +125,28 @@ def test_a_candidate_that_misses_a_mark_is_not_adopted(regime, monkeypatch):
         regime.adopt("srcnn_style_r4", report)
 
 
+@pytest.mark.parametrize("gains, message", [
+    ({"srresnet_jpeg_r4": 0.01, "srresnet_jpeg_r5": 0.02}, None),
+    ({"srresnet_jpeg_r4": 0.01, "srresnet_jpeg_r5": 0.02, "srresnet_r1": 0.01},
+     None),  # the blur and noise target is not a rival of the wider mix's
+    ({"srresnet_jpeg_r4": 0.01, "srresnet_jpeg_r5": 0.01},
+     "srresnet_jpeg_r4 is eligible but srresnet_jpeg_r5 has the better mean target validation PSNR"),
+])
+def test_wider_mix_targets_are_rivals_however_their_mix_draws(regime, monkeypatch, gains, message):
+    """srresnet_jpeg_r5 draws noise and JPEG as one choice, r4 independently: both restore JPEG, so
+    the rule compares them (by the mean target validation PSNR), and not with the blur and noise targets."""
+    monkeypatch.setattr(regime, "candidate_test_psnr", lambda candidate: pytest.fail("judged past the rule"))
+    report = {"candidates": {other: judged(gains.get(other, 0.067)) for other in regime.CANDIDATES}}
+    report["candidates"]["srresnet_jpeg_r5"]["target"]["history"] = [{"val_psnr": {"clean": 33.5}}]
+    report["candidates"]["srresnet_r1"]["target"]["history"] = [{"val_psnr": {"clean": 34.0}}]
+    if message is None:
+        with pytest.raises(pytest.fail.Exception, match="judged past the rule"):
+            regime.adopt("srresnet_jpeg_r5", report)
+    else:
+        with pytest.raises(SystemExit, match=message):
+            regime.adopt("srresnet_jpeg_r4", report)
+
+
 def test_the_candidate_row_shows_luma_chroma_and_detail(regime):
     """Each row shows the luma / chroma gains and the detail its stages keep on clean inputs, a wider
     mix's row those on JPEG inputs too; a candidate without test scores, or a stage without plateau
