@@ -75,6 +75,9 @@ def test_preset_patches_are_whole_lr_pixels(scale, srresnet, srcnn_style):
     ("{not json", r"c\.json is not JSON \(line 1, column 2\)"),
     ('{"steps": 3}', r"c\.json is not a faig training configuration: it has no 'arch' entry"),
     (json.dumps({**BASE.to_dict(), "colour": 1}), r"c\.json is not a faig training configuration: unknown"),
+    (json.dumps({**BASE.to_dict(), "degradations": {**BASE.to_dict()["degradations"], "exclusive_kinds": "noise"}}),
+     r'c\.json: degradations\.exclusive_kinds must be a list, got "noise"'),
+    (json.dumps({**BASE.to_dict(), "betas": 0.9}), r"c\.json: betas must be a list, got 0\.9"),
 ])
 def test_a_bad_configuration_file_is_one_line_in_words(tmp_path, text, message):
     (tmp_path / "c.json").write_text(text)

@@ -85,13 +85,11 @@ class TrainConfig:
         data = dict(data)
         data["arch"] = ArchConfig.from_dict(data["arch"])
         sampler = dict(data["degradations"])
-        sampler["blur_sigmas"] = tuple(sampler["blur_sigmas"])
-        sampler["noise_sigmas"] = tuple(sampler["noise_sigmas"])
-        for key in ("jpeg_qualities", "exclusive_kinds"):
-            if key in sampler:
-                sampler[key] = tuple(sampler[key])
+        for key in ("blur_sigmas", "noise_sigmas", "jpeg_qualities", "exclusive_kinds"):
+            if key in sampler or key.endswith("sigmas"):
+                sampler[key] = _as_tuple(f"degradations.{key}", sampler[key])
         data["degradations"] = DegradationSampler(**sampler)
-        data["betas"] = tuple(data["betas"])
+        data["betas"] = _as_tuple("betas", data["betas"])
         return TrainConfig(**data)
 
     def to_json(self) -> str:
@@ -156,6 +154,13 @@ EMBEDDED_TARGET_OVERRIDES: dict[str, dict] = {"swinir": {"channel_shuffle": True
 WIDER_MIX_TARGET: dict[str, dict] = {
     "srresnet": {"steps": 60_000, "channel_shuffle": True, "channel_gain": 0.5},
 }
+
+
+def _as_tuple(name: str, value: object) -> tuple:
+    """A JSON list as a tuple; a string or a number is refused (``tuple("noise")`` would be its letters)."""
+    if not isinstance(value, (list, tuple)):
+        raise FaigError(f"{name} must be a list, got {json.dumps(value)}")
+    return tuple(value)
 
 
 def load_config(path: str | os.PathLike) -> TrainConfig:
