@@ -113,38 +113,49 @@ def test_adopting_a_restarted_stage_ships_its_earlier_cycles(regime, tmp_path, m
 
 
 CLEARING = {"baseline": {"clean": 32.0, "blur": 26.0, "noise": 20.0}, "target": {"clean": 31.0, "blur": 28.0, "noise": 24.0}}
+MISSING = {"baseline": CLEARING["baseline"], "target": dict(CLEARING["target"], clean=30.46)}  # clean -1.54
 
 
 def test_a_candidate_that_misses_a_mark_is_not_adopted(regime, monkeypatch):
     """srcnn_style_r4's case: chosen by the rule, but its target lost 1.54 dB on clean test inputs."""
-    monkeypatch.setattr(regime, "candidate_test_psnr", lambda candidate: {"baseline": CLEARING["baseline"],
-                                                               "target": dict(CLEARING["target"], clean=30.46)})
+    monkeypatch.setattr(regime, "candidate_test_psnr", lambda candidate: MISSING)
     monkeypatch.setattr(regime, "bicubic_clean_psnr", lambda: 30.0)
     report = {"candidates": {other: judged(0.01 if other == "srcnn_style_r4" else 0.067) for other in regime.CANDIDATES}}
     with pytest.raises(SystemExit, match="misses the blind-SR marks on the test split: clean -1.54 < -1.5"):
         regime.adopt("srcnn_style_r4", report)
 
 
-@pytest.mark.parametrize("gains, message", [
-    ({"srresnet_jpeg_r4": 0.01, "srresnet_jpeg_r5": 0.02}, None),
-    ({"srresnet_jpeg_r4": 0.01, "srresnet_jpeg_r5": 0.02, "srresnet_r1": 0.01},
-     None),  # the blur and noise target is not a rival of the wider mix's
-    ({"srresnet_jpeg_r4": 0.01, "srresnet_jpeg_r5": 0.01},
-     "srresnet_jpeg_r4 is eligible but srresnet_jpeg_r5 has the better mean target validation PSNR"),
+class Adopted(Exception):
+    """Raised where adoption starts copying: the rule let the candidate through."""
+
+
+def start_copying(*paths):
+    raise Adopted()
+
+
+@pytest.mark.parametrize("name, means, missing, message", [
+    # srresnet_jpeg_r5 draws noise and JPEG as one choice, r4 independently: both restore JPEG, so they compete
+    ("srresnet_jpeg_r5", {"srresnet_jpeg_r4": 30.1, "srresnet_jpeg_r5": 30.0}, (),
+     r"srresnet_jpeg_r4 has the better mean target validation PSNR \(30.100 against 30.000 dB\) and clears"),
+    # ... but not with the blur and noise target, which restores no JPEG
+    ("srresnet_jpeg_r5", {"srresnet_r1": 31.0, "srresnet_jpeg_r5": 30.0}, (), None),
+    # a better one that misses a mark is out, as one that has not plateaued (srcnn_style_r4's case)
+    ("srcnn_style_r5", {"srcnn_style_r4": 30.003, "srcnn_style_r5": 30.0}, ("srcnn_style_r4",), None),
+    ("srcnn_style_r5", {"srcnn_style_r4": 30.003, "srcnn_style_r5": 30.0}, (), "srcnn_style_r4 has the better"),
 ])
-def test_wider_mix_targets_are_rivals_however_their_mix_draws(regime, monkeypatch, gains, message):
-    """srresnet_jpeg_r5 draws noise and JPEG as one choice, r4 independently: both restore JPEG, so
-    the rule compares them (by the mean target validation PSNR), and not with the blur and noise targets."""
-    monkeypatch.setattr(regime, "candidate_test_psnr", lambda candidate: pytest.fail("judged past the rule"))
-    report = {"candidates": {other: judged(gains.get(other, 0.067)) for other in regime.CANDIDATES}}
-    report["candidates"]["srresnet_jpeg_r5"]["target"]["history"] = [{"val_psnr": {"clean": 33.5}}]
-    report["candidates"]["srresnet_r1"]["target"]["history"] = [{"val_psnr": {"clean": 34.0}}]
-    if message is None:
-        with pytest.raises(pytest.fail.Exception, match="judged past the rule"):
-            regime.adopt("srresnet_jpeg_r5", report)
-    else:
-        with pytest.raises(SystemExit, match=message):
-            regime.adopt("srresnet_jpeg_r4", report)
+def test_the_rule_compares_the_candidates_that_plateaued_and_clear_the_marks(regime, monkeypatch, name, means,
+                                                                              missing, message):
+    """Rivals are the candidates of the same architecture whose targets restore the same kinds, that
+    passed the plateau test and clear the blind-SR marks; the best mean target validation PSNR wins."""
+    monkeypatch.setattr(regime, "candidate_test_psnr",
+                        lambda candidate: MISSING if candidate in missing else CLEARING)
+    monkeypatch.setattr(regime, "bicubic_clean_psnr", lambda: 30.0)
+    monkeypatch.setattr(regime, "copy_file", start_copying)
+    report = {"candidates": {other: judged(0.01 if other in means else 0.067) for other in regime.CANDIDATES}}
+    for candidate, mean in means.items():
+        report["candidates"][candidate]["target"]["history"] = [{"val_psnr": {"clean": mean}}]
+    with pytest.raises(Adopted if message is None else SystemExit, **({} if message is None else {"match": message})):
+        regime.adopt(name, report)
 
 
 def test_the_candidate_row_shows_luma_chroma_and_detail(regime):
