@@ -90,6 +90,13 @@ def judged(target_gain: float) -> dict:
       "srcnn_style_baseline_cycle1": "srcnn_style_r2/srcnn_style_baseline",
       "srcnn_style_target": "srcnn_style_r4/srcnn_style_target",
       "srcnn_style_target_cycle1": "srcnn_style_r3/srcnn_style_target"}),
+    # srcnn_style_r6: the baseline shared from r5, itself a restart of r3's (a restart of r2's); the target r5's continued
+    ("srcnn_style_r6", ["srcnn_style_r1", "srcnn_style_r2", "srcnn_style_r3", "srcnn_style_r4", "srcnn_style_r5"],
+     {"srcnn_style_baseline": "srcnn_style_r5/srcnn_style_baseline",
+      "srcnn_style_baseline_cycle1": "srcnn_style_r2/srcnn_style_baseline",
+      "srcnn_style_baseline_cycle2": "srcnn_style_r3/srcnn_style_baseline",
+      "srcnn_style_target": "srcnn_style_r6/srcnn_style_target",
+      "srcnn_style_target_cycle1": "srcnn_style_r5/srcnn_style_target"}),
 ])
 def test_adopting_a_restarted_stage_ships_its_earlier_cycles(regime, tmp_path, monkeypatch, name, out, sources):
     """Adoption copies each stage from the folder that trained it, and a warm restart's earlier cosine
