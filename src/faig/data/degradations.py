@@ -124,6 +124,7 @@ class DegradationSampler:
 
 VARIANTS: tuple[str, ...] = ("clean", "blur", "noise", "blur+noise")  # the paper's four (Sec. 5)
 KINDS: tuple[str, ...] = ("blur", "noise", "jpeg")
+DEFAULT_JPEG_QUALITY = 30  # Real-ESRGAN's lowest training quality
 
 
 def _check_exclusive_kinds(sampler: DegradationSampler) -> None:
@@ -139,7 +140,6 @@ def _check_exclusive_kinds(sampler: DegradationSampler) -> None:
     if total > 1 + 1e-9:
         raise FaigError(f"the probabilities of the exclusive kinds {', '.join(kinds)} sum to {total:g}: "
                         "one choice among them needs a sum of at most 1")
-DEFAULT_JPEG_QUALITY = 30  # Real-ESRGAN's lowest training quality
 
 
 # Kinds a target's blind mix can add to the paper's blur and noise, each drawn with its probability

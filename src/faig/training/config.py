@@ -85,9 +85,9 @@ class TrainConfig:
         data = dict(data)
         data["arch"] = ArchConfig.from_dict(data["arch"])
         sampler = dict(data["degradations"])
-        for key in ("blur_sigmas", "noise_sigmas", "jpeg_qualities", "exclusive_kinds"):
-            if key in sampler or key.endswith("sigmas"):
-                sampler[key] = _as_tuple(f"degradations.{key}", sampler[key])
+        optional = tuple(key for key in ("jpeg_qualities", "exclusive_kinds") if key in sampler)  # joined later
+        for key in ("blur_sigmas", "noise_sigmas") + optional:
+            sampler[key] = _as_tuple(f"degradations.{key}", sampler[key])
         data["degradations"] = DegradationSampler(**sampler)
         data["betas"] = _as_tuple("betas", data["betas"])
         return TrainConfig(**data)
