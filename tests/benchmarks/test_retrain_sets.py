@@ -61,16 +61,20 @@ def test_paired_gains_are_per_image_differences(sets):
     assert sets.paired([30.0, 31.0, 33.0], [29.0, 31.0, 31.0]) == {"mean": 1.0, "std": 1.0}
 
 
-@pytest.mark.parametrize("faig, conv, linear, matched, budget, linear_rows, layers", [
-    (0.6, 0.6, 0.0, 0.65, True, True, True), (0.2, 0.3, 0.05, 0.5, False, True, False),
-    (0.2, 0.0, 0.3, 0.2, False, False, True)])
-def test_the_reading_follows_the_rule_fixed_in_the_docstring(sets, faig, conv, linear, matched, budget, linear_rows,
-                                                              layers):
-    def entry(mean):
-        return {"over_random": {"mean": mean}}
-    gains = {150: {"faig": entry(-0.1), "faig_conv": entry(0.0), "faig_linear": entry(0.0),
+@pytest.mark.parametrize("faig, conv, linear, linear_filters, matched, budget, linear_rows, layers", [
+    (0.6, 0.6, 0.0, 5, 0.65, True, True, True), (0.2, 0.3, 0.05, 5, 0.5, False, True, False),
+    (0.2, 0.0, 0.3, 5, 0.2, False, False, True), (-0.56, -0.71, -1.20, 210, -0.38, False, False, False),
+    (0.46, 0.46, -1.14, 0, -0.06, False, None, False)])
+def test_the_reading_follows_the_rule_fixed_in_the_docstring(sets, faig, conv, linear, linear_filters, matched, budget,
+                                                              linear_rows, layers):
+    """The last two cases are swinir's and srcnn_style's 600-step gains over random: a layer-matched
+    set far below FAIG's does not make the layers the cause, and a set without Linear rows gets no
+    Linear reading."""
+    def entry(mean, filters=5):
+        return {"over_random": {"mean": mean}, "filters": filters}
+    gains = {150: {"faig": entry(-0.1), "faig_conv": entry(0.0), "faig_linear": entry(0.0, linear_filters),
                    "random_layer_matched": entry(0.0)},
-             600: {"faig": entry(faig), "faig_conv": entry(conv), "faig_linear": entry(linear),
+             600: {"faig": entry(faig), "faig_conv": entry(conv), "faig_linear": entry(linear, linear_filters),
                    "random_layer_matched": entry(matched)}}
     assert sets.reading(gains) == {"budget_is_the_cause": budget, "linear_rows_are_the_cause": linear_rows,
                                    "its_layers_are_the_cause": layers}
