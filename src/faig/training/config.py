@@ -157,8 +157,8 @@ EMBEDDED_TARGET_OVERRIDES: dict[str, dict] = {"swinir": {"channel_shuffle": True
 # drop colour (clean test inputs: -3.9 dB on luma, -7.8 dB on chroma); so twice the steps and
 # srcnn_style's random channel order and gains. No wider-mix target ships yet: r2 plateaued but
 # missed the clean and JPEG marks (-1.85 and +0.12 dB), and so did its continuation srresnet_jpeg_r3
-# (-1.53 and +0.15); candidate srresnet_jpeg_r4 is in training, and this entry becomes the candidate
-# that is adopted.
+# (-1.53 and +0.15), and srresnet_jpeg_r4 missed the JPEG mark (+0.17); candidate srresnet_jpeg_r5 is
+# in training, and this entry becomes the candidate that is adopted.
 WIDER_MIX_TARGET: dict[str, dict] = {
     "srresnet": {"steps": 60_000, "channel_shuffle": True, "channel_gain": 0.5},
 }
