@@ -200,8 +200,12 @@ def main() -> None:
                         help="apply both rules to these studies' networks together and print the defaults")
     args = parser.parse_args()
     if args.decide:
-        studies = {arch: study for path in args.decide for arch, study in json.loads(Path(path).read_text()).items()}
-        print(json.dumps(decide(studies), indent=1))
+        try:
+            studies = {arch: study for path in args.decide for arch, study in json.loads(Path(path).read_text()).items()}
+            decision = decide(studies)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            parser.error(f"--decide reads this script's JSON files, each with rankings and prediction: {type(error).__name__}: {error}")
+        print(json.dumps(decision, indent=1))
         return
     if not args.json:
         parser.error("--json is required unless --decide is given")
