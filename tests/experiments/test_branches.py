@@ -162,6 +162,18 @@ def test_run_branches_reuses_the_runs_it_kept(tmp_path, monkeypatch):
     assert changed["config"]["lr"] == 1e-3
 
 
+def test_trainings_run_seed_by_seed_so_fewer_seeds_come_first():
+    """A shard reaches every network's first seed before any second one: the trainings of a run with
+    fewer seeds (an interim Table 1) are the first ones of the full run."""
+    import faig.experiments.branches as branches
+
+    full = branches.trainings(replace(TINY, seeds=3))
+    for seeds in (1, 2):
+        fewer = branches.trainings(replace(TINY, seeds=seeds))
+        assert full[:len(fewer)] == fewer
+    assert len(full) == 3 * len(branches.trainings(replace(TINY, seeds=1))) == len(set(full))
+
+
 def test_shards_train_every_network_once_and_the_table_reads_them(tmp_path, monkeypatch):
     """`faig branches --shard i/n` lets n processes share a GPU; the unsharded run then trains nothing."""
     import faig.experiments.branches as branches

@@ -297,9 +297,16 @@ def checkpoint_file(run: Path) -> Path:
 
 
 def trainings(config: BranchesConfig) -> list[tuple[str, str, str, int]]:
-    """Every training of a Table 1 run, (method, setting, kind, seed), in the order it runs them."""
-    return [(method, name, kind, seed) for method in config.methods for name in config.settings
-            for kind in KINDS for seed in range(config.seeds)]
+    """Every training of a Table 1 run, (method, setting, kind, seed), in the order shards take them:
+    seed by seed, so that every network has its first seed before any has its second, and a run with
+    fewer ``seeds`` (an interim table) finds its trainings first.
+
+    Example:
+        >>> trainings(replace(FULL, seeds=2, methods=("dan",)))[:3]
+        [('dan', 'blur', 'two_branch', 0), ('dan', 'blur', 'one_branch', 0), ('dan', 'blur+noise', 'two_branch', 0)]
+    """
+    return [(method, name, kind, seed) for seed in range(config.seeds) for method in config.methods
+            for name in config.settings for kind in KINDS]
 
 
 def compare(method: str, name: str, config: BranchesConfig, target: Complexity, match: Match,
