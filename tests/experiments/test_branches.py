@@ -118,11 +118,13 @@ def test_run_branches_writes_the_table_and_the_figure(tmp_path):
     assert saved["config"]["steps"] == 2
     png = (tmp_path / "out" / "figures" / "fig1_psnr_vs_flops.png").read_bytes()
     assert png.startswith(b"\x89PNG")
-    assert "dasr  blur+noise" in format_branches(saved)
+    text = format_branches(saved)
+    assert "one seed: no spread" in text and "dasr  blur+noise" in text and "±" not in text  # one seed: no spread shown
     assert len(list((tmp_path / "out" / "runs").glob("*_seed0.safetensors"))) == 8
     assert not list((tmp_path / "out" / "runs").glob("checkpoints/*"))
     report = (tmp_path / "out" / "report.md").read_text()
     assert "| DASR | blur+noise |" in report and "![Fig. 1: PSNR against FLOPs" in report
+    assert "one seed (an interim table: no spread)" in report and " ± " not in report
     assert (tmp_path / "out" / "report.html").is_file()
 
 
@@ -133,8 +135,8 @@ def test_table1_judges_comparable_psnr_by_the_fixed_margin():
 
     def row(two: float, one: float) -> dict:
         def net(psnr: float) -> dict:
-            return {"network": "DAN-style", "psnr": {"mean": psnr, "std": 0.01}, "flops": 1e9, "params": 5e4,
-                    "train_seconds": [900.0], "devices": ["cuda"]}
+            return {"network": "DAN-style", "psnr": {"mean": psnr, "std": 0.01}, "psnrs": [psnr - 0.01, psnr, psnr + 0.01],
+                    "flops": 1e9, "params": 5e4, "train_seconds": [900.0], "devices": ["cuda"]}
         return {"method": "dan", "setting": "blur", "bicubic_psnr": 25.0, "two_branch": net(two), "one_branch": net(one),
                 "paper": {"two_branch": {"mean": 26.168}, "one_branch": {"mean": 26.182}}}
 
@@ -144,6 +146,7 @@ def test_table1_judges_comparable_psnr_by_the_fixed_margin():
     table = next(b for b in blocks if isinstance(b, Table))
     assert [r[-1].holds for r in table.rows] == [True, False]
     assert [r[4] for r in table.rows] == ["-0.090", "-0.110"]
+    assert table.rows[0][2:4] == ["26.200 ± 0.010", "26.110 ± 0.010"]
     summary = next(b for b in blocks if isinstance(b, Paragraph)).text
     assert "it holds in 1 of 2 settings" in summary and "Compute: 1.0 hours of training on cuda." in summary
     assert "the one-branch network has 1.0x DAN-style's" in summary and "sample std (n − 1)" in summary

@@ -416,29 +416,45 @@ def _train_shard(config: BranchesConfig, shard: tuple[int, int], found: dict[str
     return {"trained": trained}
 
 
+def psnr_text(network: dict) -> str:
+    """One network's Table 1 cell: its PSNR mean ± sample std over seeds, the mean alone when a
+    single seed was trained (an interim table: no spread to show).
+
+    Example:
+        >>> psnr_text({"psnr": {"mean": 26.1684, "std": 0.0091}, "psnrs": [26.16, 26.17, 26.18]})
+        '26.168 ± 0.009'
+        >>> psnr_text({"psnr": {"mean": 26.1684, "std": 0.0}, "psnrs": [26.1684]})
+        '26.168'
+    """
+    mean, spread = f"{network['psnr']['mean']:.3f}", f"{network['psnr']['std']:.3f}"
+    return mean if len(network["psnrs"]) == 1 else f"{mean} ± {spread}"
+
+
 def format_branches(result: dict) -> str:
     """Table 1 as plain text: PSNR mean ± std per (method, setting), two-branch against one-branch,
     with their GFLOPs, parameters and the paper's numbers.
 
     Example:
         >>> row = {"method": "dan", "setting": "blur", "bicubic_psnr": 25.0,
-        ...        "two_branch": {"psnr": {"mean": 26.0, "std": 0.1}, "flops": 2e9, "params": 5e4},
-        ...        "one_branch": {"psnr": {"mean": 26.2, "std": 0.0}, "flops": 2e9, "params": 2e5},
+        ...        "two_branch": {"psnr": {"mean": 26.0, "std": 0.1}, "psnrs": [25.9, 26.1], "flops": 2e9,
+        ...                       "params": 5e4},
+        ...        "one_branch": {"psnr": {"mean": 26.2, "std": 0.0}, "psnrs": [26.2, 26.2], "flops": 2e9,
+        ...                       "params": 2e5},
         ...        "paper": {"two_branch": {"mean": 26.168, "std": 0.009},
         ...                  "one_branch": {"mean": 26.182, "std": 0.011}}}
-        >>> print(format_branches({"table": [row], "config": {"seeds": 1, "steps": 5}}).splitlines()[2])
+        >>> print(format_branches({"table": [row], "config": {"seeds": 2, "steps": 5}}).splitlines()[2])
         dan   blur        26.000 ± 0.100  26.200 ± 0.000  +0.200   25.000   2.00 /  2.00   50k / 200k  26.168 / 26.182
     """
-    header = (f"Table 1 (PSNR dB on RGB, mean ± sample std over {result['config']['seeds']} seed(s), "
-              f"{result['config']['steps']} steps each)")
+    seeds = result["config"]["seeds"]
+    spread = f"mean ± sample std over {seeds} seeds" if seeds > 1 else "one seed: no spread"
+    header = f"Table 1 (PSNR dB on RGB, {spread}, {result['config']['steps']} steps each)"
     columns = (f"{'method':5s} {'setting':10s}  {'two-branch':14s}  {'one-branch':14s}  {'1b-2b':6s}  "
                f"{'bicubic':7s}  GFLOPs 2b/1b  params 2b/1b  paper 2b / 1b")
     lines = [header, columns]
     for row in result["table"]:
         two, one, paper = row["two_branch"], row["one_branch"], row["paper"]
         lines.append(
-            f"{row['method']:5s} {row['setting']:10s}  {two['psnr']['mean']:6.3f} ± {two['psnr']['std']:5.3f}  "
-            f"{one['psnr']['mean']:6.3f} ± {one['psnr']['std']:5.3f}  "
+            f"{row['method']:5s} {row['setting']:10s}  {psnr_text(two):14s}  {psnr_text(one):14s}  "
             f"{one['psnr']['mean'] - two['psnr']['mean']:+6.3f}  {row['bicubic_psnr']:7.3f}  "
             f"{two['flops'] / 1e9:5.2f} / {one['flops'] / 1e9:5.2f}  "
             f"{two['params'] / 1e3:3.0f}k / {one['params'] / 1e3:3.0f}k  "

@@ -16,6 +16,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from faig.experiments.branches import psnr_text  # noqa: E402
 from faig.files import atomic_path  # noqa: E402
 from faig.report.blocks import Block, Figure, Heading, Paragraph, Table, Verdict  # noqa: E402
 from faig.report.html import write_html  # noqa: E402
@@ -123,12 +124,12 @@ def branches_blocks(result: dict, figure: Path = FIGURE) -> list[Block]:
     relative to the report."""
     config, table = result["config"], result["table"]
     seeds = config["seeds"]
+    spread = f"mean ± {SPREAD} over {seeds} seeds" if seeds > 1 else "one seed (an interim table: no spread)"
     rows = []
     for row in table:
         two, one, paper = row["two_branch"], row["one_branch"], row["paper"]
         rows.append([row["method"].upper(), row["setting"],
-                     f"{two['psnr']['mean']:.3f} ± {two['psnr']['std']:.3f}",
-                     f"{one['psnr']['mean']:.3f} ± {one['psnr']['std']:.3f}",
+                     psnr_text(two), psnr_text(one),
                      f"{one['psnr']['mean'] - two['psnr']['mean']:+.3f}", f"{row['bicubic_psnr']:.3f}",
                      f"{two['flops'] / 1e9:.2f} / {one['flops'] / 1e9:.2f}",
                      f"{two['params'] / 1e3:.0f}k / {one['params'] / 1e3:.0f}k",
@@ -140,14 +141,14 @@ def branches_blocks(result: dict, figure: Path = FIGURE) -> list[Block]:
         Paragraph(f"Two-branch networks (a DAN-style and a DASR-style: a degradation branch conditioning the "
                   f"restoration) against a one-branch SRResNet whose depth matches each one's FLOPs within "
                   f"{100 * config['tolerance']:.0f}%, in each method's blur and blur+noise settings, both trained on "
-                  f"the same batches for {config['steps']:,} steps; PSNR on RGB over the embedded test split, mean ± "
-                  f"{SPREAD} over {seeds} seed{'s' if seeds > 1 else ''}. {parameters_sentence(table)} "
+                  f"the same batches for {config['steps']:,} steps; PSNR on RGB over the embedded test split, "
+                  f"{spread}. {parameters_sentence(table)} "
                   f"{compute_sentence(table)} The paper's observation is judged to hold when the one-branch network "
                   f"is at most {COMPARABLE_DB} dB below the two-branch one: it holds in {holding} of {len(table)} "
                   f"settings."),
         Table(["method", "setting", "two-branch (dB)", "one-branch (dB)", "1b − 2b", "bicubic",
                "GFLOPs 2b / 1b", "params 2b / 1b", "paper 2b / 1b", "comparable"], rows,
-              f"Table 1: PSNR (dB, RGB) mean ± {SPREAD} over seeds"),
+              f"Table 1: PSNR (dB, RGB), {spread}"),
         Figure(figure, "Fig. 1: PSNR against FLOPs, each two-branch network beside its FLOP-matched SRResNet"),
     ]
 
