@@ -119,7 +119,7 @@ def test_run_branches_writes_the_table_and_the_figure(tmp_path):
     png = (tmp_path / "out" / "figures" / "fig1_psnr_vs_flops.png").read_bytes()
     assert png.startswith(b"\x89PNG")
     text = format_branches(saved)
-    assert "one seed: no spread" in text and "dasr  blur+noise" in text and "±" not in text  # one seed: no spread shown
+    assert "one seed: no spread" in text and "dasr  blur+noise" in text and "±" not in text
     assert len(list((tmp_path / "out" / "runs").glob("*_seed0.safetensors"))) == 8
     assert not list((tmp_path / "out" / "runs").glob("checkpoints/*"))
     report = (tmp_path / "out" / "report.md").read_text()
@@ -135,8 +135,9 @@ def test_table1_judges_comparable_psnr_by_the_fixed_margin():
 
     def row(two: float, one: float) -> dict:
         def net(psnr: float) -> dict:
-            return {"network": "DAN-style", "psnr": {"mean": psnr, "std": 0.01}, "psnrs": [psnr - 0.01, psnr, psnr + 0.01],
-                    "flops": 1e9, "params": 5e4, "train_seconds": [900.0], "devices": ["cuda"]}
+            return {"network": "DAN-style", "psnr": {"mean": psnr, "std": 0.01},
+                    "psnrs": [psnr - 0.01, psnr, psnr + 0.01], "flops": 1e9, "params": 5e4,
+                    "train_seconds": [900.0], "devices": ["cuda"]}
         return {"method": "dan", "setting": "blur", "bicubic_psnr": 25.0, "two_branch": net(two), "one_branch": net(one),
                 "paper": {"two_branch": {"mean": 26.168}, "one_branch": {"mean": 26.182}}}
 
