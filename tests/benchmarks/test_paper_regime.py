@@ -39,7 +39,7 @@ class TestPlateau:
 @pytest.mark.parametrize("name", [
     "srresnet_r1", "srcnn_style_r1", "srcnn_style_r2", "srcnn_style_r3", "swinir_r1", "swinir_r2",
     "srresnet_jpeg_r1", "srresnet_jpeg_r2", "srcnn_style_r4", "srcnn_style_r5", "srresnet_jpeg_r3",
-    "srresnet_jpeg_r4"])
+    "srresnet_jpeg_r4", "srresnet_jpeg_r5"])
 def test_each_candidates_configs_on_disk_are_its_recipe(regime, name):
     """`faig train --config` trains what the script describes (the files were written once, then trained)."""
     assert name in regime.CANDIDATES
