@@ -74,6 +74,10 @@ def test_data_writes_the_official_layout(capsys, tmp_path, hr_folder):
     (["reproduce", "--baseline", "b.pth", "--target", "t.pth"], "checkpoint not found"),
     (["branches", "--shard", "half", "--out", "x"], "--shard takes i/n, e.g. 0/4, not 'half'"),
     (["reproduce", "--degradations", "blur", "--out", "x"], "--degradations needs at least two"),
+    (["reproduce", "--degradations", ",", "--out", "x"], "--degradations needs at least two (Eq. 7 eliminates the "
+                                                          "others), got none"),  # not read as the default
+    (["eval", "--variants", " , "], "no variant named"),
+    (["train", "--mix", ",", "--out", "x"], "--mix ',' names no kind; give jpeg"),
     (["reproduce", "--degradations", "blur,fog", "--out", "x"], "unknown degradation variant 'fog'"),
     (["train", "--mix", "fog", "--out", "x"], "--mix adds jpeg to the blind mix of blur and noise, not 'fog'"),
     (["modulate", "missing.png", "--degradation", "fog", "--lambda", "0.5"], "unknown degradation 'fog'"),

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from faig import __version__
 from faig.errors import FaigError
+from faig.names import name_list
 
 
 def _archs(text: str | None) -> tuple[str, ...] | None:
@@ -18,18 +19,29 @@ def _archs(text: str | None) -> tuple[str, ...] | None:
 
     if text is None:
         return None
-    archs = tuple(check_arch(name.strip()) for name in text.split(",") if name.strip())
+    archs = tuple(check_arch(name) for name in name_list(text))
     if not archs:
         raise FaigError(f"--arch {text!r} names no architecture; give one or more of "
                         f"{', '.join(ARCH_REGISTRY.names())}, comma-separated")
     return archs
 
 
+def _mix(text: str | None) -> tuple[str, ...]:
+    """The kinds ``--mix`` adds (none without it); one that names none (``,``) is refused rather than
+    read as no mix."""
+    from faig.data.degradations import MIX_KINDS
+
+    kinds = () if text is None else name_list(text)
+    if text is not None and not kinds:
+        raise FaigError(f"--mix {text!r} names no kind; give {', '.join(MIX_KINDS)}")
+    return kinds
+
+
 def _cmd_data(args: argparse.Namespace) -> int:
     from faig.data.layout import check_layout_options, write_layout
     from faig.data.splits import load_images
 
-    variants = tuple(name.strip() for name in args.variants.split(",") if name.strip())
+    variants = name_list(args.variants)
     check_layout_options(args.out, args.scale, args.blur_sigma, args.noise_sigma, args.seed, variants)
     images = load_images(args.split, args.hr_dir, scale=12)
     counts = write_layout(images, args.out, args.scale, args.blur_sigma, args.noise_sigma, args.seed, variants)
@@ -45,7 +57,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     results = train_stages(args.preset, args.arch, args.out, stages, args.scale, args.seed, args.init,
                            args.device, args.hr_dir, args.resume, progress=not args.quiet, steps=args.steps,
                            config_file=args.config, val_dir=args.val_dir, checkpoint_minutes=args.checkpoint_minutes,
-                           mix=tuple(kind for kind in (args.mix or "").split(",") if kind))
+                           mix=_mix(args.mix))
     for name, metrics in results.items():
         scores = ", ".join(f"{variant} {psnr:.2f}" for variant, psnr in metrics["final_val_psnr"].items())
         print(f"{name}: validation PSNR {scores} dB; {metrics['train_seconds']:.0f} s -> {args.out}")
@@ -59,7 +71,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_writable_file(args.out)
     result = evaluate_models(args.preset, _archs(args.arch), args.model, args.split, args.hr_dir,
-                             tuple(args.variants.split(",")), args.scale, args.seed, args.device)
+                             name_list(args.variants), args.scale, args.seed, args.device)
     text = json.dumps(result, indent=2)
     if args.out is not None:
         write_text(args.out, text + "\n")
@@ -91,7 +103,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
                         progress=not args.quiet,
                         folders={split: getattr(args, f"{split}_dir") for split in ("train", "discover", "calibrate",
                                                                                       "test")},
-                        degradations=tuple(args.degradations.split(",")), level_study=not args.no_level_study)
+                        degradations=name_list(args.degradations), level_study=not args.no_level_study)
     print(f"{results.holding()} of {len(results.findings)} findings hold; report: {Path(args.out) / 'report.html'} "
           f"(also report.md, results.json, figures/)")
     return 0

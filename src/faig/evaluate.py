@@ -98,6 +98,8 @@ def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] | None = No
 
     if archs is not None and not archs:
         raise FaigError("no architecture named")
+    if not variants:
+        raise FaigError("no variant named: give clean, blur, noise, blur+noise or another Eq. 1 variant")
     for name in variants:
         variant(name)
     check_seed("--seed", seed)

@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import Sequence
+
 # The degradations of Sec. 5 whose discriminative filters are found (Eq. 7): the filter sets, the
 # re-training tasks (Table 3) and the input kinds of the masking experiments (Table 2).
 DEGRADATIONS: tuple[str, ...] = ("blur", "noise")
@@ -63,3 +65,15 @@ def task_label(degradation: str) -> str:
 def method_label(method: str) -> str:
     """An attribution method as the paper names it: ``FAIG``, ``IG``, ``|θ − θ̄|``, ``Random``."""
     return _METHOD_LABELS.get(method, method)
+
+
+def name_list(text: str | Sequence[str]) -> tuple[str, ...]:
+    """Names given as a comma-separated string (a command-line option) or as a sequence, as a tuple;
+    blanks around and between them are dropped.
+
+    Example:
+        >>> name_list("blur, noise,"), name_list(["faig", "ig"])
+        (('blur', 'noise'), ('faig', 'ig'))
+    """
+    items = text.split(",") if isinstance(text, str) else list(text)
+    return tuple(item.strip() for item in items if item.strip())

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import faig.attribution.api as api
+import faig.models.registry as registry
 from faig.attribution import attribute, load_attribution, run_attribute, save_attribution
 from faig.attribution.filters import FilterIndex, read_index_file
 from faig.data.images import write_image
@@ -192,7 +193,7 @@ def test_the_preset_path_reads_the_wider_mixs_target_for_jpeg(tmp_path, monkeypa
         asked.append((stage, extra_kinds))
         return tmp_path / f"{stage}.safetensors"
 
-    monkeypatch.setattr(api, "preset_weights", preset_weights)
+    monkeypatch.setattr(registry, "preset_weights", preset_weights)
     with pytest.raises(FaigError, match="checkpoint not found"):
         run_attribute(tmp_path / "out", degradations="blur,noise,jpeg")
     assert asked == [("baseline", ()), ("target", ("jpeg",))]

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import faig.experiments.modulation as modulation
+import faig.models.registry as registry
 from faig.attribution.filters import FilterIndex, modulated_state, state_of, write_index_file
 from faig.data.images import read_image, write_image
 from faig.data.splits import NamedImage
@@ -172,7 +173,7 @@ def test_found_filters_are_cached_per_model_pair_and_settings(tmp_path, model_fi
 def test_jpeg_filters_are_found_on_the_wider_mixs_target(tmp_path, photo, monkeypatch):
     """`faig modulate --degradation jpeg` reads the preset's <arch>_target_jpeg."""
     asked = {}
-    monkeypatch.setattr(modulation, "preset_weights",
+    monkeypatch.setattr(registry, "preset_weights",
                         lambda preset, arch, stage, extra_kinds=(): asked.update({stage: extra_kinds}) or "x")
     monkeypatch.setattr(modulation, "load_pair", lambda *paths: (_ for _ in ()).throw(FaigError("loaded")))
     with pytest.raises(FaigError, match="loaded"):

@@ -34,8 +34,8 @@ from faig.data.splits import NamedImage, load_images
 from faig.errors import FaigError
 from faig.files import check_writable_dir
 from faig.models.checkpoints import load_pair
-from faig.models.registry import preset_weights
-from faig.names import DEGRADATIONS, IMAGE_METHODS, METHODS
+from faig.models.registry import checkpoint_pair
+from faig.names import DEGRADATIONS, IMAGE_METHODS, METHODS, name_list
 
 SUMMARIES: tuple[str, ...] = ("attribution_sum", "loss_target", "loss_baseline")  # per-image FAIG facts
 
@@ -58,7 +58,7 @@ class AttributeConfig:
         """Defaults filled in; a one-line FaigError for anything that cannot run."""
         if self.method not in METHODS:
             raise FaigError(f"unknown attribution method {self.method!r}; choose from {', '.join(METHODS)}")
-        degradations = names(self.degradations)
+        degradations = name_list(self.degradations)
         if not degradations:
             raise FaigError("no degradations named")
         if len(set(degradations)) != len(degradations):
@@ -76,12 +76,6 @@ class AttributeConfig:
             raise FaigError("Eq. 7 needs at least two degradations to eliminate the others; "
                             "name more, or ask for Eq. 6 alone (no elimination)")
         return replace(self, degradations=degradations, steps=steps, elimination=elimination)
-
-
-def names(text: str | Sequence[str]) -> tuple[str, ...]:
-    """A comma-separated string or a sequence of names as a tuple."""
-    items = text.split(",") if isinstance(text, str) else list(text)
-    return tuple(item.strip() for item in items if item.strip())
 
 
 def detect_scale(nets: Networks) -> int:
@@ -160,8 +154,35 @@ def attribute(method: str, baseline: nn.Module, target: nn.Module, images: list[
     when there, else made by Eq. 1 with ``seed``. ``cache_dir`` keeps per-image results so that an
     interrupted run resumes; under ``torchrun`` the images are sharded over the ranks. ``label``
     names the progress bar (default: the method).
+
+    Args:
+        method: ``faig``, ``ig``, ``abs`` or ``random``.
+        baseline, target: the networks θ̄ and θ (the target fine-tuned from the baseline).
+        images: HR images (each 1 x 3 x H x W in [0, 1], H and W multiples of the scale).
+        degradations: names of the Eq. 1 variants (``blur``, ``noise``, ``jpeg``, levels such as
+            ``blur1``), as a list or a comma-separated string.
+        quadrature, steps: the rule along the path and its number of nodes (default: the rule's).
+
+    Returns:
+        An :class:`Attribution`: per degradation, the scores (total,) and the ranking (best first),
+        with ``faig`` also the per-image Eq. 6 scores and completeness gaps; ``metadata`` holds the
+        settings and what the result was computed on.
+
+    Raises:
+        FaigError: an unknown method, degradation or rule, no images for an image-based method, or
+            networks whose tensors do not line up.
+
+    Example:
+        >>> from faig.data.splits import NamedImage
+        >>> from faig.models.registry import ArchConfig, build_model
+        >>> _ = torch.manual_seed(0)
+        >>> baseline, target = (build_model(ArchConfig("srresnet", 2, width=4, depth=1)) for _ in range(2))
+        >>> images = [NamedImage("square", torch.rand(1, 3, 16, 16))]
+        >>> result = attribute("faig", baseline, target, images, steps=4, progress=False)
+        >>> result.degradations, result.rankings["blur"].shape, result.top("noise", 2.0).shape
+        (('blur', 'noise'), torch.Size([136]), torch.Size([2]))
     """
-    config = AttributeConfig(method, names(degradations), quadrature, steps, elimination, normalise, seed,
+    config = AttributeConfig(method, name_list(degradations), quadrature, steps, elimination, normalise, seed,
                              memory_mb).resolved()
     context = distributed.setup(device)
     try:
@@ -214,22 +235,34 @@ def run_attribute(out: str | os.PathLike, methods: str | Sequence[str] = "faig",
     ``random``, which use none), run each method and write ``out/<method>/`` (attribution.safetensors,
     top1.csv, ``<degradation>_index.txt``, config.json, and per grouping named in ``groups``,
     ``output_channel`` or ``head``, its units ranked in ``units_<grouping>.csv``). Under ``torchrun``
-    rank 0 writes."""
-    chosen = names(methods)
+    rank 0 writes.
+
+    Returns:
+        Per method, its :class:`Attribution` (metadata: the checkpoints and images it came from).
+
+    Raises:
+        FaigError: an unknown method, degradation or rule; only one of ``baseline`` and ``target``;
+            unreadable or mismatched checkpoints; bad images; an output folder that cannot be written.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as out:
+        ...     results = run_attribute(out, "abs,random", progress=False)
+        ...     sorted(path.name for path in (Path(out) / "abs").iterdir())  # doctest: +NORMALIZE_WHITESPACE
+        ['attribution.safetensors', 'blur_index.json', 'blur_index.txt', 'config.json',
+         'noise_index.json', 'noise_index.txt', 'top1.csv']
+    """
+    chosen = name_list(methods)
     if not chosen:
         raise FaigError(f"no attribution method named; choose from {', '.join(METHODS)}")
     for method in chosen:
-        AttributeConfig(method, names(degradations), quadrature, steps, elimination, normalise, seed,
+        AttributeConfig(method, name_list(degradations), quadrature, steps, elimination, normalise, seed,
                         memory_mb).resolved()
     check_writable_dir(out)
-    if (baseline is None) != (target is None):
-        raise FaigError("give both --baseline and --target, or neither (to use --preset)")
-    if baseline is None:  # for a wider mix (JPEG), the target fine-tuned on it
-        baseline = preset_weights(preset, arch, "baseline")
-        target = preset_weights(preset, arch, "target", mix_kinds(names(degradations)))
+    baseline, target = checkpoint_pair(preset, arch, baseline, target, mix_kinds(name_list(degradations)))
     baseline_model, target_model, arch_config = load_pair(baseline, target)
     index = FilterIndex.from_module(target_model)
-    groupings = {by: filter_groups(index, by, attention_heads(target_model)) for by in names(groups)}
+    groupings = {by: filter_groups(index, by, attention_heads(target_model)) for by in name_list(groups)}
     source = {"baseline": str(baseline), "target": str(target), "arch": arch_config.to_dict(),
               "images_from": str(hr_dir) if hr_dir is not None else f"embedded:{split}"}
     # abs and random need no images, but the split or folder named is read all the same: checked, never ignored

@@ -126,8 +126,7 @@ def faig_scores(baseline: nn.Module, target: nn.Module, pairs: list[Pair], quadr
                 steps: int | None = None, device: str | torch.device | None = None, progress: bool = False,
                 memory_mb: float | None = None, label: str = "FAIG") -> torch.Tensor:
     """Eq. 6 filter scores (n_pairs, total) of each LR/HR pair, without the elimination term of Eq. 7
-    (what the degradation prediction of Eq. 8 and the ablation of Sec. 5.4 use); ``label`` names the
-    progress bar."""
+    (what the degradation prediction of Eq. 8 uses); ``label`` names the progress bar."""
     return faig_pairs(networks(baseline, target, device), pairs, quadrature, steps, progress, memory_mb, label).scores
 
 

@@ -3,7 +3,8 @@
 ``FAIG(baseline, target).attribute(lr, hr)`` returns the Eq. 6 score of every filter for each input
 (Sec. 4.1); :func:`discriminative` turns the scores under several degradations into Eq. 7's
 (Sec. 4.2); :func:`masked` and :func:`modulated` build the networks with a filter selection taken
-from the baseline or scaled along the path (Sec. 5.2.1, and the modulation of Sec. 5). Inputs are
+from the baseline or scaled along the path (Sec. 5.2.1; modulation goes beyond the paper, as the
+official code's filter-modulation script does). Inputs are
 NCHW float32 tensors in [0, 1]; the networks are any pair with the same tensors (the target
 fine-tuned from the baseline), whose K x K convolution kernels are the filters.
 
@@ -73,9 +74,8 @@ class FAIG(_PairMethod):
     """Filter Attribution based on Integral Gradient (Sec. 4.1, Eq. 5-6).
 
     For each input, FAIG_i = (θ̄ − θ)_i ∫_0^1 ∂L(γ(α), x)/∂γ_i dα along the straight path
-    γ(α) = θ + α(θ̄ − θ) from the target θ to the baseline θ̄, with L of Eq. 3 (the MSE of the
-    Sobel gradient maps of the output and the ground truth); a filter's score is Σ |FAIG_i| over its
-    K x K weights. Completeness: Σ_i FAIG_i = L(θ̄, x) − L(θ, x) up to the quadrature error, which
+    γ(α) = θ + α(θ̄ − θ) from the target θ to the baseline θ̄, with L of Eq. 3 (the summed squared
+    error of the output to the ground truth); a filter's score is Σ |FAIG_i| over its K x K weights. Completeness: Σ_i FAIG_i = L(θ̄, x) − L(θ, x) up to the quadrature error, which
     ``return_convergence_delta`` reports (as Captum does for input-space IG).
 
     Args:
@@ -121,8 +121,19 @@ class ModifiedIG(_PairMethod):
 
     def attribute(self, lr: torch.Tensor, clean_lr: torch.Tensor, *, method: str = "gausslegendre",
                   n_steps: int | None = None, internal_batch_size: int | None = None) -> torch.Tensor:
-        """Scores (n, total) for degraded inputs ``lr`` and their clean counterparts ``clean_lr``
-        (both (n, C, h, w) in [0, 1])."""
+        """The modified-IG filter scores of each input.
+
+        Args:
+            lr: degraded inputs, (n, C, h, w) in [0, 1] (the path's end).
+            clean_lr: the same images downsampled only, same shape (the path's start).
+            method, n_steps, internal_batch_size: as :meth:`FAIG.attribute`.
+
+        Returns:
+            scores (n, total) float32 on the CPU.
+
+        Raises:
+            FaigError: inputs that are not NCHW float tensors of one shape, an unknown rule.
+        """
         _check_pairs(lr, clean_lr, "clean_lr")
         if lr.shape != clean_lr.shape:
             raise FaigError(f"lr {tuple(lr.shape)} and clean_lr {tuple(clean_lr.shape)} must have one shape")
@@ -136,7 +147,8 @@ class AbsoluteChange(_PairMethod):
     ``normalise`` (the official code's choice). It looks at no image."""
 
     def attribute(self, lr: torch.Tensor | None = None, *, normalise: bool = True) -> torch.Tensor:
-        """The same scores for every input: (n, total), or (1, total) without inputs."""
+        """The same scores for every input: (n, total), or (1, total) without inputs; ``lr`` only
+        sets n, and ``normalise`` divides by the baseline's Σ |θ̄| per filter."""
         rows = 1 if lr is None else len(lr)
         scores = abs_scores(self.nets.baseline, self.nets.target, self.index, normalise)
         return scores.expand(rows, -1).clone()
@@ -146,7 +158,9 @@ class RandomFilters(_PairMethod):
     """Random selection (Sec. 5.2): a seeded permutation per degradation name, as scores."""
 
     def attribute(self, lr: torch.Tensor | None = None, *, seed: int = 0, degradation: str = "") -> torch.Tensor:
-        """Scores (n, total) (or (1, total)) that sort to a random ranking (distinct, best = total)."""
+        """Scores (n, total) (or (1, total)) that sort to a random ranking (distinct, best = total):
+        the permutation drawn from ``seed`` and the ``degradation`` name, so each degradation gets
+        its own and a rerun the same."""
         rows = 1 if lr is None else len(lr)
         scores = ranking_scores(random_ranking(self.index.total, seed, degradation))
         return scores.expand(rows, -1).clone()
@@ -154,7 +168,8 @@ class RandomFilters(_PairMethod):
 
 def discriminative(scores_by_degradation: dict[str, torch.Tensor], eliminate: bool = True) -> dict[str, torch.Tensor]:
     """Eq. 7, one degradation against the rest: for each D, the mean Eq. 6 score over D's inputs
-    minus the mean over the other degradations' inputs (without ``eliminate``: the means alone).
+    minus the mean, over the other degradations, of their per-degradation means (each degradation
+    weighs alike whatever its number of inputs; without ``eliminate``: the means alone).
 
     Args:
         scores_by_degradation: per degradation, scores (n_D, total) from :meth:`FAIG.attribute`

@@ -33,10 +33,12 @@ class Attribution:
 
     @property
     def method(self) -> str:
+        """The attribution method that produced the result (``faig``, ``ig``, ``abs``, ``random``)."""
         return self.metadata.get("method", "")
 
     @property
     def degradations(self) -> tuple[str, ...]:
+        """The degradations ranked, in the order they were given."""
         return tuple(self.scores)
 
     def top(self, degradation: str, percent: float = 1.0) -> torch.Tensor:

@@ -14,9 +14,6 @@ from faig.attribution.discriminative import mean_over_images
 from faig.attribution.result import rank
 from faig.experiments.masking import masking_drops, percent_key
 
-VARIANTS: tuple[str, ...] = ("with_elimination", "without_elimination")
-
-
 def without_elimination_ranking(per_image: torch.Tensor) -> torch.Tensor:
     """Filter indices, best first, by Eq. 6 over the images (Eq. 7's first term) of the per-image
     filter scores (n_images, total), which FAIG makes non-negative."""

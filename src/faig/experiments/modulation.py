@@ -33,7 +33,7 @@ from faig.experiments.metrics import gradient_energy
 from faig.files import check_writable_dir
 from faig.metrics import psnr
 from faig.models.checkpoints import load_pair
-from faig.models.registry import preset_weights
+from faig.models.registry import checkpoint_pair
 from faig.names import DEGRADATIONS
 
 PAPER_LAMBDAS: tuple[float, ...] = tuple(round(0.1 * step, 1) for step in range(16))  # 0, 0.1, ..., 1.5
@@ -134,16 +134,12 @@ def modulate_image(image: str | os.PathLike, degradation: str, strength: float, 
         raise FaigError(f"λ must be a finite number, not {strength}")
     if not 0 < percent <= 100:
         raise FaigError(f"the share of filters must be in (0, 100] %, not {percent}")
-    if (baseline is None) != (target is None):
-        raise FaigError("give both --baseline and --target, or neither (to use --preset)")
+    baseline, target = checkpoint_pair(preset, arch, baseline, target, mix_kinds(degradations))
     check_image_file(out)
     resolve_device(device)
     if filters is None:
         cache_dir = default_cache_dir() if cache_dir is None else cache_dir
         check_writable_dir(cache_dir)
-    if baseline is None or target is None:
-        baseline = preset_weights(preset, arch, "baseline")
-        target = preset_weights(preset, arch, "target", mix_kinds(degradations))
     baseline_model, target_model, arch_config = load_pair(baseline, target)
     lr = read_image(image)
     index = FilterIndex.from_module(target_model)

@@ -176,7 +176,27 @@ def checkpoint_config(path: str | os.PathLike, state: dict[str, torch.Tensor]) -
 
 
 def load_model(path: str | os.PathLike, expected_scale: int | None = None) -> tuple[nn.Module, ArchConfig]:
-    """A network ready for inference (eval mode) from any supported checkpoint."""
+    """A network ready for inference (eval mode) from any supported checkpoint: faig safetensors
+    (the architecture read from its header) or a BasicSR ``.pth`` (``params_ema``, else ``params``;
+    the architecture inferred from its keys and shapes, :func:`faig.models.registry.infer_config`).
+
+    Args:
+        path: the checkpoint file.
+        expected_scale: refuse a network of another upscaling factor.
+
+    Returns:
+        (model, config): the network in eval mode and its :class:`ArchConfig`.
+
+    Raises:
+        FaigError: a missing or unreadable file, unknown keys, weights that do not fit the
+            architecture, or another scale than ``expected_scale``.
+
+    Example:
+        >>> from faig.models.registry import preset_weights
+        >>> model, config = load_model(preset_weights("embedded", "srresnet", "target"))
+        >>> config, model(torch.rand(1, 3, 8, 8)).shape
+        (ArchConfig(arch='srresnet', scale=2, width=32, depth=8, first_width=64), torch.Size([1, 3, 16, 16]))
+    """
     state = load_state_dict(path)
     config = checkpoint_config(path, state)
     if expected_scale is not None and config.scale != expected_scale:

@@ -14,6 +14,7 @@ for srcnn_style; ``first_width`` is srcnn_style's first convolution's width.
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import re
 from dataclasses import asdict, dataclass, fields, replace
@@ -208,7 +209,7 @@ def build_model(config: ArchConfig) -> nn.Module:
         >>> build_model(ArchConfig("srresnet", 2, width=4, depth=1))(torch.zeros(1, 3, 5, 5)).shape
         torch.Size([1, 3, 10, 10])
     """
-    network = ARCH_REGISTRY.get(config.arch)
+    network: type[Architecture] = ARCH_REGISTRY.get(config.arch)
     if config.scale not in network.scales:
         raise FaigError(f"scale must be one of {', '.join(map(str, network.scales))} for {config.arch}, "
                         f"not {config.scale}")
@@ -230,7 +231,8 @@ def infer_config(state_dict: dict[str, torch.Tensor]) -> ArchConfig:
     """The architecture, widths, depth and scale of a state dict, read off its names and shapes by
     the registered networks, so the paper's BasicSR checkpoints load without a config."""
     for name in ARCH_REGISTRY.names():
-        config = ARCH_REGISTRY.get(name).config_of(state_dict)
+        network: type[Architecture] = ARCH_REGISTRY.get(name)
+        config = network.config_of(state_dict)
         if config is not None:
             return config
     keys = list(state_dict)
@@ -268,6 +270,25 @@ def preset_weights(preset: str, arch: str, stage: str, extra_kinds: tuple[str, .
         mix = f" --stage target --mix {','.join(extra_kinds)}" if extra_kinds else ""
         raise FaigError(f"embedded weights missing: {path} (run `faig train --preset embedded --arch {arch}{mix}`)")
     return path
+
+
+def checkpoint_pair(preset: str, arch: str, baseline: str | os.PathLike | None, target: str | os.PathLike | None,
+                    extra_kinds: tuple[str, ...] = ()) -> tuple[str | os.PathLike, str | os.PathLike]:
+    """The baseline and target checkpoints a command runs on: the pair given, or, when neither is,
+    the preset's (its target fine-tuned on the blind mix plus ``extra_kinds``).
+
+    Example:
+        >>> [path.name for path in checkpoint_pair("embedded", "srresnet", None, None)]
+        ['srresnet_baseline.safetensors', 'srresnet_target.safetensors']
+
+    Raises:
+        FaigError: only one of the pair given, or preset weights that do not ship.
+    """
+    if (baseline is None) != (target is None):
+        raise FaigError("give both --baseline and --target, or neither (to use --preset)")
+    if baseline is None or target is None:
+        return preset_weights(preset, arch, "baseline"), preset_weights(preset, arch, "target", extra_kinds)
+    return baseline, target
 
 
 def _register_package_networks() -> None:

@@ -102,7 +102,8 @@ def check_degradations(names: tuple[str, ...]) -> tuple[str, ...]:
     """
     names = tuple(name.strip() for name in names)
     if len(names) < 2:
-        raise FaigError(f"--degradations needs at least two (Eq. 7 eliminates the others), got {','.join(names)}")
+        raise FaigError(f"--degradations needs at least two (Eq. 7 eliminates the others), "
+                        f"got {','.join(names) or 'none'}")
     kinds = []
     for name in names:
         variant(name)
@@ -146,7 +147,7 @@ def make_config(preset: str = "embedded", archs: tuple[str, ...] | None = None, 
         >>> config.archs, config.seeds, config.retrain.steps
         (('srresnet', 'srcnn_style', 'swinir'), 2, 50)
     """
-    degradations = check_degradations(tuple(degradations or DEGRADATIONS))
+    degradations = check_degradations(DEGRADATIONS if degradations is None else tuple(degradations))
     check_preset(preset)
     if archs is None:  # those whose models the preset ships: the wider mix's target, else the pair (its target
         # then fine-tuned here on the mix), else all of them, trained here
