@@ -88,6 +88,29 @@ def test_bad_input_is_one_line_and_non_zero(capsys, argv, message):
     assert err.count("\n") == 1 and message in err and err.startswith("faig: error: ")
 
 
+def test_sigterm_ends_a_command_with_its_cleanup_done(capsys, tmp_path, monkeypatch):
+    """SIGTERM mid-write: exit 143 with one line, and the atomic write's temporary file is removed
+    (Python's default would die at once and leave it behind)."""
+    import os
+    import signal
+
+    import faig.cli as cli
+    from faig.files import atomic_path
+
+    def export_killed_mid_write(args):
+        with atomic_path(tmp_path / "model.pth") as temporary:
+            temporary.write_bytes(b"half")
+            os.kill(os.getpid(), signal.SIGTERM)
+        return 0
+
+    monkeypatch.setattr(cli, "_cmd_export", export_killed_mid_write)
+    before = signal.getsignal(signal.SIGTERM)
+    code, _, err = run(capsys, "export", "w.safetensors", "--out", str(tmp_path / "model.pth"))
+    assert (code, err) == (143, "faig: terminated\n")
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
 def test_version(capsys):
     from faig import __version__
 

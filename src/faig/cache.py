@@ -102,10 +102,12 @@ class DiskCache:
     def save_json(self, key: str, data: Any) -> None:
         write_json(self.path(key, ".json"), data)
 
-    def tensors(self, key: str, compute: Callable[[], Tensors]) -> Tensors:
-        """The stored tensors, or ``compute()``'s, stored first."""
+    def tensors(self, key: str, compute: Callable[[], Tensors],
+                fits: Callable[[Tensors], bool] = lambda stored: True) -> Tensors:
+        """The stored tensors, or ``compute()``'s, stored first; stored tensors that ``fits`` refuses
+        (another version's, a damaged entry) are computed again."""
         stored = self.load_tensors(key)
-        if stored is None:
+        if stored is None or not fits(stored):
             self.save_tensors(key, compute())
             stored = self.load_tensors(key)
         return stored  # type: ignore[return-value]
@@ -119,23 +121,40 @@ class DiskCache:
         return stored
 
 
-def cached_rows(cache: DiskCache, compute: Callable[[list[int]], Tensors],
-                keys: list[str]) -> Callable[[list[int]], Tensors]:
+def cached_rows(cache: DiskCache, compute: Callable[[list[int]], Tensors], keys: list[str],
+                specs: dict[str, tuple[tuple[int, ...], torch.dtype]]) -> Callable[[list[int]], Tensors]:
     """``compute`` for a group of positions, each position's row stored under its key; a group whose
-    every row is stored is read back instead of computed (how an interrupted attribution resumes).
+    every row is stored, as ``specs`` describes it, is read back instead of computed (how an
+    interrupted attribution resumes). A stored row of other names, shapes or types (another
+    version's, a damaged one) counts as missing.
 
     Args:
         cache: where the rows go.
         compute: positions -> ``{name: (len(group), ...) tensor}``.
         keys: one key per position.
+        specs: one row's ``{name: (shape, dtype)}``.
 
     Returns:
         A function with ``compute``'s signature and results.
+
+    Example:
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as folder:
+        ...     cache = DiskCache(folder)
+        ...     cache.save_tensors("b", {"other": torch.zeros(1)})  # not a row of these specs
+        ...     rows = cached_rows(cache, lambda group: {"s": torch.tensor(group, dtype=torch.float32)[:, None]},
+        ...                        ["a", "b"], {"s": ((1,), torch.float32)})
+        ...     rows([0, 1])["s"].flatten().tolist(), cache.load_tensors("b")
+        ([0.0, 1.0], {'s': tensor([1.])})
     """
+
+    def fits(row: Tensors | None) -> bool:
+        return row is not None and set(row) == set(specs) and all(
+            tuple(row[name].shape) == shape and row[name].dtype == dtype for name, (shape, dtype) in specs.items())
 
     def cached(group: list[int]) -> Tensors:
         rows = [cache.load_tensors(keys[i]) for i in group]
-        if all(row is not None for row in rows):
+        if all(fits(row) for row in rows):
             return {name: torch.stack([row[name] for row in rows]) for name in rows[0]}  # type: ignore[index]
         computed = compute(group)
         for row, position in enumerate(group):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from faig import __version__
@@ -207,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--out", required=True, help="output folder (GTmod12/, LRbicx2/, Blur2_LRbicx2/, ...)")
     data.add_argument("--scale", type=int, default=2, choices=(2, 3, 4), help="downsampling factor")
     data.add_argument("--blur-sigma", type=float, default=2.0, help="Gaussian blur sigma in HR pixels (> 0)")
-    data.add_argument("--noise-sigma", type=float, default=0.1, help="Gaussian noise sigma on the [0, 1] scale (>= 0)")
+    data.add_argument("--noise-sigma", type=float, default=0.1, help="Gaussian noise sigma on the [0, 1] scale (> 0)")
     data.add_argument("--seed", type=int, default=0, help="noise seed (each image also gets its own)")
     data.add_argument("--variants", default="clean,blur,noise,blur+noise",
                       help="comma-separated variants: clean, or blur/noise/jpeg with optional levels joined by + "
@@ -352,12 +354,26 @@ def os_error_words(error: OSError) -> str:
     return f"{words}: {error.filename}" if error.filename else words
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the command is so that its cleanup runs (no half-written temporary
+    file is left behind); a BaseException so that no ``except Exception`` swallows it."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``faig`` with ``argv`` (default: the command line); a FaigError or OS error becomes one line
-    on stderr and exit status 1 (Ctrl-C: 130), never a traceback."""
+    on stderr and exit status 1 (Ctrl-C: 130, SIGTERM: 143), never a traceback."""
     args = build_parser().parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if in_main_thread else None
     try:
         return args.run(args)
+    except _Terminated:
+        print("faig: terminated", file=sys.stderr)
+        return 143
     except FaigError as error:
         print(f"faig: error: {error}", file=sys.stderr)
         return 1
@@ -367,3 +383,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("faig: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)

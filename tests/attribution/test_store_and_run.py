@@ -67,6 +67,25 @@ def test_resume_after_an_interruption_gives_identical_scores(tmp_path, tiny_pair
         assert torch.equal(resumed.per_image[name], fresh.per_image[name])
 
 
+def test_cached_rows_of_other_contents_are_recomputed(tmp_path, tiny_pair, tiny_images, monkeypatch):
+    """A cache entry that loads but is no row of this run (another version's names or shapes) is
+    computed again, never read as one."""
+    from safetensors.torch import save_file
+
+    options = dict(steps=3, device="cpu", progress=False, memory_mb=1e-3)
+    fresh = attribute("faig", *tiny_pair, tiny_images, cache_dir=tmp_path, **options)
+    entries = sorted(tmp_path.rglob("*.safetensors"))
+    assert len(entries) == len(tiny_images)
+    save_file({"x": torch.zeros(1)}, str(entries[0]))
+    save_file({"scores": torch.zeros(1, 1), "attribution_sum": torch.zeros(1)}, str(entries[1]))
+    calls = []
+    real = api.faig_paths
+    monkeypatch.setattr(api, "faig_paths", lambda *a, **k: (calls.append(1), real(*a, **k))[1])
+    again = attribute("faig", *tiny_pair, tiny_images, cache_dir=tmp_path, **options)
+    assert len(calls) == 2
+    assert torch.equal(again.scores["blur"], fresh.scores["blur"])
+
+
 def test_run_attribute_writes_every_method(checkpoints):
     results = run_attribute(checkpoints / "out", "faig,ig,abs,random", baseline=checkpoints / "baseline.safetensors",
                             target=checkpoints / "target.safetensors", hr_dir=checkpoints / "hr", steps=2,

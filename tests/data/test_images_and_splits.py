@@ -44,6 +44,33 @@ def test_bad_image_files(tmp_path):
         list_images(tmp_path / "empty")
 
 
+def test_a_damaged_file_whose_name_is_no_utf8_is_a_faig_error(tmp_path):
+    """Pillow (and tifffile for TIFF) decode, never a fallback imageio picks: OpenCV, installed with
+    the tests, crashed the process on such a name."""
+    import os
+
+    damaged = tmp_path / os.fsdecode(b"\xff.png")
+    damaged.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    with pytest.raises(FaigError, match="cannot read image"):
+        read_image(damaged)
+
+
+def test_a_photo_whose_name_is_no_utf8_gets_its_noise_seed(tmp_path):
+    import os
+
+    from faig.data.degradations import image_seed
+
+    assert image_seed(os.fsdecode(b"\xff")) != image_seed(os.fsdecode(b"\xfe"))
+
+
+def test_hidden_files_are_not_images_of_the_set(tmp_path):
+    """macOS's ``._x.png`` and an interrupted write's ``.x.png.tmp1.png`` are not read."""
+    write_image(tmp_path / "x.png", torch.zeros(1, 3, 4, 4))
+    (tmp_path / "._x.png").write_bytes(b"resource fork")
+    (tmp_path / ".x.png.k2j3.png").write_bytes(b"")
+    assert list_images(tmp_path) == [tmp_path / "x.png"]
+
+
 def test_mod_crop():
     assert mod_crop(torch.zeros(1, 3, 50, 37), 12).shape == (1, 3, 48, 36)
 

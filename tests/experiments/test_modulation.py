@@ -3,6 +3,7 @@ import statistics
 
 import pytest
 import torch
+from safetensors.torch import save_file
 
 import faig.experiments.modulation as modulation
 import faig.models.registry as registry
@@ -162,12 +163,16 @@ def test_found_filters_are_cached_per_model_pair_and_settings(tmp_path, model_fi
     first = read_image(modulate_image(photo, "blur", 0.0, tmp_path / "a.png", **options))
     second = read_image(modulate_image(photo, "blur", 0.0, tmp_path / "b.png", **options))
     assert len(calls) == 1 and torch.equal(first, second)
+    (entry,) = (tmp_path / "cache" / "rankings").glob("*.safetensors")
+    save_file({"blur": torch.arange(10), "noise": torch.arange(10)}, str(entry))  # no ranking of this network
+    third = read_image(modulate_image(photo, "blur", 0.0, tmp_path / "a2.png", **options))
+    assert len(calls) == 2 and torch.equal(first, third)  # found again, not read
     modulate_image(photo, "noise", 1.5, tmp_path / "c.png", **options)  # the same rankings serve noise
-    assert len(calls) == 1
-    modulate_image(photo, "noise", 1.5, tmp_path / "d.png", **{**options, "steps": 3})
     assert len(calls) == 2
-    modulate_image(photo, "jpeg", 0.5, tmp_path / "e.png", **options)  # JPEG's filters: found against both others
+    modulate_image(photo, "noise", 1.5, tmp_path / "d.png", **{**options, "steps": 3})
     assert len(calls) == 3
+    modulate_image(photo, "jpeg", 0.5, tmp_path / "e.png", **options)  # JPEG's filters: found against both others
+    assert len(calls) == 4
 
 
 def test_jpeg_filters_are_found_on_the_wider_mixs_target(tmp_path, photo, monkeypatch):

@@ -116,6 +116,26 @@ def test_scale_mismatch_is_refused(tmp_path):
         load_model(tmp_path / "x2.safetensors", expected_scale=4)
 
 
+def test_weights_that_do_not_fit_the_architecture_say_which_tensor(tmp_path):
+    """torch's first line only heads its list of reasons; the message gives the first reason."""
+    state = build_model(SMALL).state_dict()
+    del state["conv_first.bias"]
+    write_tensors(tmp_path / "short.safetensors", state, {"faig_arch": json.dumps(SMALL.to_dict())})
+    with pytest.raises(FaigError) as error:
+        load_model(tmp_path / "short.safetensors")
+    assert str(error.value).endswith('does not fit srresnet: Missing key(s) in state_dict: "conv_first.bias".')
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_weights_that_are_not_finite_are_refused(tmp_path, bad):
+    model = build_model(SMALL)
+    with torch.no_grad():
+        model.conv_first.bias[1] = bad
+    save_weights(tmp_path / "diverged.safetensors", model, SMALL)
+    with pytest.raises(FaigError, match=r"holds weights that are not finite \(nan or inf\) in 'conv_first.bias'"):
+        load_model(tmp_path / "diverged.safetensors")
+
+
 def test_mismatched_pair_names_the_first_differing_tensor(tmp_path):
     save_weights(tmp_path / "a.safetensors", build_model(SMALL), SMALL)
     wider = ArchConfig("srresnet", 2, width=8, depth=3)

@@ -135,7 +135,8 @@ def image_tables(nets: Networks, images: list[NamedImage], config: AttributeConf
                  "steps": config.steps, "seed": config.seed, "scale": scale, "folder": str(folder),
                  "baseline": tensor_key(nets.baseline), "target": tensor_key(nets.target)}
         cache = DiskCache(Path(cache_dir) / settings_key(facts))  # what the records depend on, and nothing else
-        compute = cached_rows(cache, compute, [f"{image.name}-{tensor_key({'hr': image.hr})}" for image in images])
+        compute = cached_rows(cache, compute, [f"{image.name}-{tensor_key({'hr': image.hr})}" for image in images],
+                              specs)
     tables = distributed.gather_rows(len(images), groups, specs, compute, context, progress, label or config.method)
     return tables, lanes
 

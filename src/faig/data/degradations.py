@@ -390,7 +390,7 @@ def image_seed(name: str, seed: int = 0) -> int:
             synthesised input (``faig data``, ``eval``, ``attribute``) passes here.
     """
     check_seed("seed", seed)
-    return zlib.crc32(name.encode()) + 1_000_003 * seed
+    return zlib.crc32(name.encode("utf-8", "surrogateescape")) + 1_000_003 * seed  # any file name the OS gives
 
 
 def degrade_image(hr: torch.Tensor, name: str, degradation: Degradation, seed: int = 0) -> torch.Tensor:

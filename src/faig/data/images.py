@@ -76,6 +76,34 @@ def _too_large_text(error: Exception) -> str:
     return f"the image is too large{sizes}"
 
 
+# The decoders tried, in order: tifffile for TIFF (Pillow reads 16-bit RGB as 8-bit), Pillow for
+# every format. imageio's own choice is not used: it falls back on whatever else is installed
+# (OpenCV crashes on some file names).
+_DECODERS: dict[str, tuple[str, ...]] = {".tif": ("tifffile", "pillow"), ".tiff": ("tifffile", "pillow")}
+
+
+def _decode(path: Path) -> np.ndarray:
+    """The pixels of an image file, from the first decoder of :data:`_DECODERS` that reads it.
+
+    Raises:
+        PIL.Image.DecompressionBombError, OSError with an errno (the file could not be opened):
+            unwrapped from imageio's error; otherwise the first decoder's error when none reads it.
+    """
+    import imageio.v3 as iio
+    from PIL import Image
+
+    first_error = None
+    for plugin in _DECODERS.get(path.suffix.lower(), ("pillow",)):
+        try:
+            return np.asarray(iio.imread(path, plugin=plugin))
+        except Exception as error:  # the next decoder may read it
+            cause = error.__cause__
+            if isinstance(cause, Image.DecompressionBombError) or (isinstance(cause, OSError) and cause.errno):
+                raise cause from None
+            first_error = first_error or error
+    raise first_error
+
+
 def read_image(path: str | os.PathLike) -> torch.Tensor:
     """Read an image file as a 1x3xHxW float32 tensor in [0, 1]; a one-line FaigError if unreadable.
 
@@ -83,14 +111,13 @@ def read_image(path: str | os.PathLike) -> torch.Tensor:
         FaigError: naming the file: missing, not an image, too large for Pillow, or holding data
             :func:`to_rgb_float` refuses (nan pixels, an unsupported type or shape).
     """
-    import imageio.v3 as iio
     from PIL import Image
 
     path = Path(path)
     if not path.is_file():
         raise FaigError(f"image not found: {path}")
     try:
-        array = np.asarray(iio.imread(path))
+        array = _decode(path)
     except Image.DecompressionBombError as error:
         raise FaigError(f"cannot read image {path}: {_too_large_text(error)}") from None
     except Exception as error:  # imageio raises many types for corrupt files
@@ -139,11 +166,14 @@ def mod_crop(image: torch.Tensor, multiple: int) -> torch.Tensor:
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:
-    """The image files directly inside ``folder``, sorted by name; a FaigError if there are none."""
+    """The image files directly inside ``folder``, sorted by name; a FaigError if there are none.
+    Hidden files (a leading dot: macOS's ``._x.png``, an interrupted write's temporary file) are not
+    images of the set."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FaigError(f"not a folder: {folder}")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(p for p in folder.iterdir()
+                   if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
     if not files:
         raise FaigError(f"no images in {folder}")
     return files

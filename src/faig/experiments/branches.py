@@ -369,6 +369,8 @@ def run_branches(out_dir: str | os.PathLike, quick: bool = False, seeds: int | N
     Example:
         >>> run_branches("runs/branches/quick", quick=True)  # doctest: +SKIP
     """
+    if shard is not None and not 0 <= shard[0] < shard[1]:
+        raise FaigError(f"shard {shard[0]}/{shard[1]}: give i/n with 0 <= i < n")
     config = config or (QUICK if quick else FULL)
     if seeds is not None:
         config = replace(config, seeds=seeds)
@@ -403,8 +405,6 @@ def _train_shard(config: BranchesConfig, shard: tuple[int, int], found: dict[str
                  progress: bool, runs_dir: Path) -> dict:
     """The trainings of one shard, each kept in ``runs_dir`` as :func:`compare` keeps them."""
     index, count = shard
-    if not 0 <= index < count:
-        raise FaigError(f"shard {index}/{count}: give i/n with 0 <= i < n")
     trained = []
     for method, name, kind, seed in trainings(config)[index::count]:
         chosen = setting(method, name, config.scale)

@@ -81,7 +81,7 @@ def discovered_rankings(baseline_path: str | os.PathLike, target_path: str | os.
                         degradations: tuple[str, ...] = DEGRADATIONS) -> dict[str, torch.Tensor]:
     """FAIG's Eq. 7 rankings of ``degradations`` (one against the rest) on the embedded ``discover``
     split, computed once per pair of model files and attribution settings and kept in
-    ``cache_dir/rankings/``."""
+    ``cache_dir/rankings/`` (an entry that holds anything else is computed again)."""
     settings = {"models": file_key(baseline_path, target_path), "method": "faig", "split": "discover",
                 "degradations": degradations, "quadrature": QUADRATURE, "steps": steps, "seed": seed}
 
@@ -90,7 +90,15 @@ def discovered_rankings(baseline_path: str | os.PathLike, target_path: str | os.
         return attribute("faig", baseline, target, images, degradations, QUADRATURE, steps, device, progress=progress,
                          seed=seed, scale=scale, label="FAIG attribution on the discover split").rankings
 
-    return DiskCache(Path(cache_dir) / "rankings").tensors(settings_key(settings), compute)
+    total = FilterIndex.from_module(target).total
+
+    def are_rankings(stored: dict[str, torch.Tensor]) -> bool:
+        """One permutation of the filters per degradation, as ``compute`` gives."""
+        return set(stored) == set(degradations) and all(
+            ranking.dtype == torch.int64 and torch.equal(ranking.sort().values, torch.arange(total))
+            for ranking in stored.values())
+
+    return DiskCache(Path(cache_dir) / "rankings").tensors(settings_key(settings), compute, are_rankings)
 
 
 def modulate_image(image: str | os.PathLike, degradation: str, strength: float, out: str | os.PathLike, *,

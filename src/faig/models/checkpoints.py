@@ -118,7 +118,8 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     ``params``), never unpickling arbitrary objects.
 
     Raises:
-        FaigError: the file is missing, damaged, holds Python objects or holds no tensors.
+        FaigError: the file is missing, damaged, holds Python objects, holds no tensors, or holds
+            weights that are not finite (a diverged training's: every output would be nan).
     """
     if not str(path):
         raise FaigError("a checkpoint path of '' names no file")
@@ -138,6 +139,9 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             raise FaigError(f"cannot read checkpoint {path}: not a safetensors file, or a damaged one") from None
     if not isinstance(content, dict) or not content or not all(isinstance(v, torch.Tensor) for v in content.values()):
         raise FaigError(f"{path} holds no state dict of tensors")
+    for key, tensor in content.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise FaigError(f"{path} holds weights that are not finite (nan or inf) in {key!r}")
     return content
 
 
@@ -205,9 +209,16 @@ def load_model(path: str | os.PathLike, expected_scale: int | None = None) -> tu
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise FaigError(f"{path} does not fit {config.arch}: {first_line}") from None
+        raise FaigError(f"{path} does not fit {config.arch}: {_first_reason(error)}") from None
     return model.eval(), config
+
+
+def _first_reason(error: RuntimeError, limit: int = 200) -> str:
+    """The first reason of torch's ``load_state_dict`` error on one line (its first line only heads
+    the list: "Error(s) in loading state_dict for X:"), cut at ``limit`` characters."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    reason = lines[1] if len(lines) > 1 and lines[0].endswith(":") else lines[0] if lines else "unknown error"
+    return reason if len(reason) <= limit else reason[:limit - 3] + "..."
 
 
 def load_pair(baseline: str | os.PathLike, target: str | os.PathLike) -> tuple[nn.Module, nn.Module, ArchConfig]:

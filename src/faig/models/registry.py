@@ -264,7 +264,8 @@ def preset_weights(preset: str, arch: str, stage: str, extra_kinds: tuple[str, .
     """
     check_arch(arch)
     if check_preset(preset) != "embedded":
-        raise FaigError(f"preset {preset!r} ships no weights: pass the checkpoint paths (--baseline/--target or --model)")
+        raise FaigError(f"preset {preset!r} ships no weights: pass your own checkpoints (--baseline and --target; "
+                        f"faig eval: --model)")
     path = EMBEDDED_WEIGHTS / f"{weights_stem(arch, stage, extra_kinds)}.safetensors"
     if not path.is_file():
         mix = f" --stage target --mix {','.join(extra_kinds)}" if extra_kinds else ""
