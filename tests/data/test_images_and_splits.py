@@ -71,6 +71,14 @@ def test_hidden_files_are_not_images_of_the_set(tmp_path):
     assert list_images(tmp_path) == [tmp_path / "x.png"]
 
 
+def test_two_images_of_one_name_are_refused(tmp_path):
+    """`a.jpg` and `a.png` would both be written as `a.png` in the LR folders."""
+    write_image(tmp_path / "a.png", torch.zeros(1, 3, 8, 8))
+    write_image(tmp_path / "a.jpg", torch.zeros(1, 3, 8, 8))
+    with pytest.raises(FaigError, match=r"two images named 'a' in .*: a.jpg and a.png; rename one"):
+        load_images(hr_dir=tmp_path, scale=2)
+
+
 def test_mod_crop():
     assert mod_crop(torch.zeros(1, 3, 50, 37), 12).shape == (1, 3, 48, 36)
 

@@ -121,9 +121,21 @@ def hr_folder(folder: str | os.PathLike) -> Path:
 
 
 def folder_images(folder: str | os.PathLike, scale: int = 1) -> list[NamedImage]:
-    """Every HR image in a folder (or its ``GTmod12``), mod-cropped to the scale, named by file stem."""
+    """Every HR image in a folder (or its ``GTmod12``), mod-cropped to the scale, named by file stem.
+
+    Raises:
+        FaigError: two files of one stem (``a.jpg`` and ``a.png``: one name would stand for both in
+            the LR folders, the noise seeds and the caches), an unreadable image or one too small.
+    """
+    paths = list_images(hr_folder(folder))
+    stems: dict[str, Path] = {}
+    for path in paths:
+        if path.stem in stems:
+            raise FaigError(f"two images named {path.stem!r} in {path.parent}: {stems[path.stem].name} and "
+                            f"{path.name}; rename one")
+        stems[path.stem] = path
     images = []
-    for path in list_images(hr_folder(folder)):
+    for path in paths:
         hr = mod_crop(read_image(path), scale)
         if min(hr.shape[-2:]) < 2 * scale:
             raise FaigError(f"image too small for x{scale}: {path}")
