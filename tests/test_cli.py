@@ -78,6 +78,10 @@ def test_data_writes_the_official_layout(capsys, tmp_path, hr_folder):
                                                           "others), got none"),  # not read as the default
     (["eval", "--variants", " , "], "no variant named"),
     (["train", "--mix", ",", "--out", "x"], "--mix ',' names no kind; give jpeg"),
+    (["train", "--config", "c.json", "--arch", "swinir", "--seed", "5", "--out", "x"],
+     "--config describes the whole stage; drop --arch, --seed"),
+    (["train", "--mix", "jpeg", "--stage", "baseline", "--out", "x"],
+     "--mix jpeg changes the target's blind mix, and no target stage is trained"),
     (["reproduce", "--degradations", "blur,fog", "--out", "x"], "unknown degradation variant 'fog'"),
     (["train", "--mix", "fog", "--out", "x"], "--mix adds jpeg to the blind mix of blur and noise, not 'fog'"),
     (["modulate", "missing.png", "--degradation", "fog", "--lambda", "0.5"], "unknown degradation 'fog'"),
@@ -193,11 +197,11 @@ def test_an_output_folder_that_is_a_file_is_refused_before_work(capsys, tmp_path
     assert (tmp_path / "out").read_text() == "mine"
 
 
-@pytest.mark.parametrize("option, message", [("--init", "a checkpoint path of '' names no file"),
-                                             ("--config", "a training configuration path of '' names no file")])
-def test_an_empty_input_path_is_refused_not_read_as_the_current_folder(capsys, tmp_path, option, message):
-    code, out, err = run(capsys, "train", "--stage", "baseline", "--steps", "1", "--quiet", "--out",
-                         str(tmp_path / "out"), option, "")
+@pytest.mark.parametrize("options, message", [
+    (["--stage", "baseline", "--init"], "a checkpoint path of '' names no file"),
+    (["--config"], "a training configuration path of '' names no file")])
+def test_an_empty_input_path_is_refused_not_read_as_the_current_folder(capsys, tmp_path, options, message):
+    code, out, err = run(capsys, "train", "--steps", "1", "--quiet", "--out", str(tmp_path / "out"), *options, "")
     assert code == 1 and out == "" and err == f"faig: error: {message}\n"
     assert not (tmp_path / "out").exists()
 

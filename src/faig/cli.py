@@ -55,8 +55,15 @@ def _cmd_data(args: argparse.Namespace) -> int:
 def _cmd_train(args: argparse.Namespace) -> int:
     from faig.training.trainer import train_stages
 
-    stages = ("baseline", "target") if args.stage == "both" else (args.stage,)
-    results = train_stages(args.preset, args.arch, args.out, stages, args.scale, args.seed, args.init,
+    preset_flags = {"--preset": args.preset, "--arch": args.arch, "--stage": args.stage, "--scale": args.scale,
+                    "--mix": args.mix, "--seed": args.seed}
+    given = [flag for flag, value in preset_flags.items() if value is not None]
+    if args.config is not None and given:
+        raise FaigError(f"--config describes the whole stage; drop {', '.join(given)}")
+    stage = args.stage or "both"
+    stages = ("baseline", "target") if stage == "both" else (stage,)
+    results = train_stages(args.preset or "embedded", args.arch or "srresnet", args.out, stages, args.scale or 2,
+                           args.seed or 0, args.init,
                            args.device, args.hr_dir, args.resume, progress=not args.quiet, steps=args.steps,
                            config_file=args.config, val_dir=args.val_dir, checkpoint_minutes=args.checkpoint_minutes,
                            mix=_mix(args.mix))
@@ -218,21 +225,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train the baseline (downsampling only) and/or fine-tune the "
                                               "blind target network")
-    train.add_argument("--preset", default="embedded", help="embedded (2-core CPU) or paper (official configs)")
-    train.add_argument("--arch", default="srresnet", help="srresnet, srcnn_style or swinir (embedded only)")
-    train.add_argument("--stage", default="both", choices=("baseline", "target", "both"), help="what to train")
+    train.add_argument("--preset", help="embedded (2-core CPU; the default) or paper (official configs)")
+    train.add_argument("--arch", help="srresnet (the default), srcnn_style or swinir (embedded only)")
+    train.add_argument("--stage", choices=("baseline", "target", "both"), help="what to train (default: both)")
     train.add_argument("--out", default="runs/train", help="folder for weights, configs, metrics, checkpoints")
     train.add_argument("--init", help="weights the target is fine-tuned from (default: OUT/<arch>_baseline); "
                                       "with the baseline stage alone, weights it restarts from (default: scratch)")
     train.add_argument("--steps", type=int, help="override the preset's number of steps")
     train.add_argument("--hr-dir", help="train on this folder of HR images instead of the embedded train split")
-    train.add_argument("--scale", type=int, default=2, choices=(2, 3, 4), help="upscaling factor")
+    train.add_argument("--scale", type=int, choices=(2, 3, 4), help="upscaling factor (default: 2)")
     train.add_argument("--mix", help="kinds the target's blind mix adds to blur and noise (jpeg: quality 30, p 0.5); "
                                      "written as <arch>_target_jpeg")
-    train.add_argument("--seed", type=int, default=0, help="seed of the initial weights and the batches")
+    train.add_argument("--seed", type=int, help="seed of the initial weights and the batches (default: 0)")
     train.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     train.add_argument("--config", help="train the one stage this TrainConfig JSON describes (a saved "
-                                        "<name>.json works) instead of a preset's")
+                                        "<name>.json works) instead of a preset's; it replaces --preset, "
+                                        "--arch, --stage, --scale, --mix and --seed")
     train.add_argument("--val-dir", help="validate on this folder of HR images (default: the embedded "
                                          "discover split)")
     train.add_argument("--checkpoint-minutes", type=float, default=10.0,

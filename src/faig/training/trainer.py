@@ -485,6 +485,8 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
 
     if steps is not None and steps < 1:
         raise FaigError(f"--steps must be at least 1, got {steps}")
+    if mix and config_file is None and "target" not in stages:
+        raise FaigError(f"--mix {','.join(mix)} changes the target's blind mix, and no target stage is trained")
     check_number("--checkpoint-minutes", checkpoint_minutes, 0)
     check_writable_dir(out_dir)
     if config_file is not None:
