@@ -143,7 +143,8 @@ def test_a_signal_saves_a_checkpoint_and_resume_is_exact(hr_folder, tmp_path, mo
     straight = train(config, tmp_path / "straight", hr_dir=hr_folder, progress=False)
     _killing_batches(monkeypatch, 2, signal_number)
     handler = signal.getsignal(signal_number)  # a background job's SIGINT is ignored: not always the default
-    with pytest.raises(TrainingInterrupted, match=f"{signal.Signals(signal_number).name} at step 2 of 6"):
+    with pytest.raises(TrainingInterrupted, match=f"{signal.Signals(signal_number).name} at step 2 of 6: .*; "
+                                                  "continue with --resume"):
         train(config, tmp_path / "resumed", hr_dir=hr_folder, progress=False)
     assert checkpoint_path(tmp_path / "resumed", "srresnet_baseline").is_file()
     assert not (tmp_path / "resumed" / "srresnet_baseline.safetensors").exists()
@@ -163,8 +164,9 @@ def test_a_signal_in_the_last_step_is_not_lost(hr_folder, tmp_path, monkeypatch)
     config = replace(TINY, checkpoint_every=1000)
     train(config, tmp_path / "straight", hr_dir=hr_folder, progress=False)
     _killing_batches(monkeypatch, 6, signal.SIGTERM)
-    with pytest.raises(TrainingInterrupted, match="SIGTERM at step 6 of 6"):
-        train(config, tmp_path / "resumed", hr_dir=hr_folder, progress=False)
+    with pytest.raises(TrainingInterrupted, match="SIGTERM at step 6 of 6: .*; the same faig reproduce command"):
+        train(config, tmp_path / "resumed", hr_dir=hr_folder, progress=False,
+              to_continue="the same faig reproduce command continues it")  # a caller without --resume says how
     monkeypatch.undo()
     resumed = train(config, tmp_path / "resumed", hr_dir=hr_folder, progress=False, resume=True)
     assert [(s["first_step"], s["last_step"]) for s in resumed["segments"]] == [(0, 6), (6, 6)]

@@ -233,7 +233,8 @@ def model_paths(preset: str, arch: str, seed: int, out_dir: Path, weights: Weigh
                          progress=progress, init_weights=found[0] if stage == "target" else None,
                          resume=stage_begun(preset, arch, stage, folder, PRESET_SCALE, seed, kinds), mix=kinds,
                          hr_dir=config.folder("train") if config else None,
-                         val_dir=config.folder("discover") if config else None)
+                         val_dir=config.folder("discover") if config else None,
+                         to_continue="the same faig reproduce command continues it")
         found.append(path)
         trained = True
     return found[0], found[1], trained

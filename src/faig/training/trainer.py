@@ -223,7 +223,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
           resume: bool = False, device: str | None = None, hr_dir: str | os.PathLike | None = None,
           progress: bool = True, gradient_mask: dict[str, torch.Tensor] | None = None,
           name: str | None = None, checkpoint_minutes: float = CHECKPOINT_MINUTES,
-          val_dir: str | os.PathLike | None = None) -> dict:
+          val_dir: str | os.PathLike | None = None, to_continue: str = "continue with --resume") -> dict:
     """Train one stage (Sec. 4.1) and write ``<name>.safetensors`` (the EMA weights; name defaults to
     ``<arch>_<stage>``) and ``<name>.json`` (config and metrics) into ``out_dir``.
 
@@ -234,6 +234,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
     that finished, and is an error when there is neither. The history records, at each
     validation, the PSNR on the validation split (``val_dir`` or ``config.val_split``) and on a fixed
     centre crop of each training image (``train_psnr``: the two curves together show over-fitting).
+    ``to_continue`` ends the interruption's message: how the caller's user continues the run.
 
     ``init_weights`` are the starting weights: a target's baseline, or a baseline's own earlier
     weights for a warm restart (a new cosine cycle with a fresh optimiser, as the paper's baseline
@@ -303,7 +304,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
 
         with tqdm(total=config.steps, initial=run.step, disable=not progress, dynamic_ncols=True, mininterval=2.0,
                   desc=f"{config.arch.arch} {config.stage}") as bar:
-            timing = run_steps(run, config, one_step, torch_device, checkpoint, checkpoint_minutes)
+            timing = run_steps(run, config, one_step, torch_device, checkpoint, checkpoint_minutes, to_continue)
 
         metrics = {"history": run.history, "final_val_psnr": run.history[-1]["val_psnr"] if run.history else {},
                    **timing, "init_weights": run.init, "validation": validation_source,
@@ -462,7 +463,8 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
                  device: str | None = None, hr_dir: str | os.PathLike | None = None, resume: bool = False,
                  progress: bool = True, steps: int | None = None, config_file: str | os.PathLike | None = None,
                  val_dir: str | os.PathLike | None = None,
-                 checkpoint_minutes: float = CHECKPOINT_MINUTES, mix: tuple[str, ...] = ()) -> dict[str, dict]:
+                 checkpoint_minutes: float = CHECKPOINT_MINUTES, mix: tuple[str, ...] = (),
+                 to_continue: str = "continue with --resume") -> dict[str, dict]:
     """Train a preset's stages in order (``steps`` overrides the preset's count), or the one stage a
     saved configuration describes (``config_file``: a ``TrainConfig`` JSON, such as the ``config``
     of any ``<name>.json`` that ``train`` wrote). A stage the preset trains in several cosine cycles
@@ -515,7 +517,8 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
         found = resume and (checkpoint_path(out_dir, name).is_file()
                             or finished_metrics(Path(out_dir), name, config) is not None)
         results[name] = train(config, out_dir, init, found or (resume and not earlier), device, hr_dir,
-                              progress, name=name, checkpoint_minutes=checkpoint_minutes, val_dir=val_dir)
+                              progress, name=name, checkpoint_minutes=checkpoint_minutes, val_dir=val_dir,
+                              to_continue=to_continue)
         earlier = earlier or found
         previous = Path(out_dir) / f"{name}.safetensors"
     return results
