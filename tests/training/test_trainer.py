@@ -310,9 +310,12 @@ def test_a_bad_init_is_refused_before_the_baseline_trains(tmp_path, monkeypatch)
     (tmp_path / "text.safetensors").write_text("not a checkpoint")
     small = ArchConfig("srresnet", 2, width=8, depth=1)
     save_weights(tmp_path / "small.safetensors", build_model(small), small)
+    x3 = preset_config("embedded", "srresnet", "baseline", scale=3).arch
+    save_weights(tmp_path / "x3.safetensors", build_model(x3), x3)
     for init, message in [(tmp_path / "nope.safetensors", f"checkpoint not found: {tmp_path / 'nope.safetensors'}"),
                           (tmp_path / "text.safetensors", "not a safetensors file, or a damaged one"),
-                          (tmp_path / "small.safetensors", "network and .*small.safetensors differ at 'conv_first")]:
+                          (tmp_path / "small.safetensors", "network and .*small.safetensors differ at 'conv_first"),
+                          (tmp_path / "x3.safetensors", "x3.safetensors is a x3 network; x2 was asked for")]:
         with pytest.raises(FaigError, match=message):
             train_stages("embedded", "srresnet", tmp_path / "out", ("baseline", "target"), init_weights=init,
                          steps=1, progress=False)

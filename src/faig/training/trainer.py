@@ -34,7 +34,7 @@ from faig.errors import FaigError
 from faig.devices import resolve_device
 from faig.evaluate import score_variants
 from faig.files import atomic_path, check_writable_dir, exclusive, write_json
-from faig.models.checkpoints import check_same_structure, load_state_dict, save_weights
+from faig.models.checkpoints import check_same_structure, checkpoint_config, load_state_dict, save_weights
 from faig.models.registry import build_model, weights_stem
 from faig.training.config import TrainConfig
 
@@ -200,14 +200,21 @@ def _probe_images(images: list[NamedImage], scale: int) -> list[NamedImage]:
     return centre_crops(images, 144, scale)
 
 
-def initial_state(model: nn.Module, path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """The weights at ``path`` that ``model`` starts from, read and refused unless they fit it, so
-    that a bad ``--init`` is one line naming the file (and the first tensor that differs).
+def initial_state(model: nn.Module, path: str | os.PathLike, scale: int) -> dict[str, torch.Tensor]:
+    """The weights at ``path`` that ``model`` (a x``scale`` network) starts from, read and refused
+    unless they fit it, so that a bad ``--init`` is one line naming the file (and its scale, or the
+    first tensor that differs).
 
     Raises:
-        FaigError: a missing or unreadable checkpoint, or one of another network.
+        FaigError: a missing or unreadable checkpoint, one of another scale or of another network.
     """
     initial = load_state_dict(path)
+    try:
+        found = checkpoint_config(path, initial).scale
+    except FaigError:  # no network faig knows: the tensors' comparison names what differs
+        found = scale
+    if found != scale:
+        raise FaigError(f"{path} is a x{found} network; x{scale} was asked for")
     check_same_structure(model.state_dict(), initial, ("network", str(path)))
     return initial
 
@@ -279,7 +286,7 @@ def train(config: TrainConfig, out_dir: str | os.PathLike, init_weights: str | o
 
         model = build_model(config.arch)
         if init_weights is not None:
-            model.load_state_dict(initial_state(model, init_weights))
+            model.load_state_dict(initial_state(model, init_weights, config.arch.scale))
         placed(model, torch_device)
         run = RunState(model, copy.deepcopy(model).eval(),
                        torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas),
@@ -501,7 +508,7 @@ def train_stages(preset: str, arch: str, out_dir: str | os.PathLike, stages: tup
         configs = configs[-1:]  # the given weights stand for the baseline's earlier cycles
     for config in configs:  # a bad --init is refused before the first stage trains, not after the baseline
         if init_weights is not None and (config.stage == "target" or warm_start):
-            initial_state(build_model(config.arch), init_weights)
+            initial_state(build_model(config.arch), init_weights, config.arch.scale)
     results: dict[str, dict] = {}
     earlier = False  # a stage before this one was resumed or had finished: a later one may start afresh
     previous: Path | None = Path(init_weights) if warm_start else None  # what the next run starts from
