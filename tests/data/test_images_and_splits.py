@@ -79,6 +79,17 @@ def test_two_images_of_one_name_are_refused(tmp_path):
         load_images(hr_dir=tmp_path, scale=2)
 
 
+def test_a_layout_is_not_written_over_another_sets_images(tmp_path, hr_folder):
+    """Rewriting the same set is fine; images of other names would be read back as part of it."""
+    images = load_images(hr_dir=hr_folder, scale=12)
+    write_layout(images, tmp_path / "set", variants=("blur",))
+    write_layout(images, tmp_path / "set", variants=("blur",))
+    write_image(tmp_path / "set" / "Blur2_LRbicx2" / "stranger.png", torch.zeros(1, 3, 4, 4))
+    with pytest.raises(FaigError, match=r"Blur2_LRbicx2 already holds images of another set \(stranger.png\); "
+                                        "write into an empty --out"):
+        write_layout(images, tmp_path / "set", variants=("blur",))
+
+
 def test_mod_crop():
     assert mod_crop(torch.zeros(1, 3, 50, 37), 12).shape == (1, 3, 48, 36)
 

@@ -11,7 +11,7 @@ import torch
 
 from faig.checks import check_number, check_seed
 from faig.data.degradations import VARIANTS, Degradation, degrade_image, variant
-from faig.data.images import read_image, write_image
+from faig.data.images import IMAGE_SUFFIXES, read_image, write_image
 from faig.data.splits import GT_FOLDER, NamedImage
 from faig.errors import FaigError
 from faig.files import check_writable_dir
@@ -100,10 +100,20 @@ def write_layout(images: list[NamedImage], out_dir: str | os.PathLike, scale: in
     per folder.
 
     Raises:
-        FaigError: a bad option or output folder (:func:`check_layout_options`), before any writing.
+        FaigError: a bad option or output folder (:func:`check_layout_options`), or a folder of the
+            layout that already holds images of other names (a later reader would take them for
+            part of this set), before any writing.
     """
     check_layout_options(out_dir, scale, blur_sigma, noise_sigma, seed, variants)
     out_dir = Path(out_dir)
+    names = {image.name for image in images}
+    for folder in (GT_FOLDER, *(variant_folder(variant(name, scale, blur_sigma, noise_sigma)) for name in variants)):
+        others = sorted(path.name for path in (out_dir / folder).glob("*")
+                        if path.suffix.lower() in IMAGE_SUFFIXES and path.stem not in names
+                        and not path.name.startswith("."))
+        if others:
+            raise FaigError(f"{out_dir / folder} already holds images of another set ({', '.join(others[:3])}"
+                            f"{' ...' if len(others) > 3 else ''}); write into an empty --out")
     counts = {GT_FOLDER: 0}
     for image in images:
         write_image(out_dir / GT_FOLDER / f"{image.name}.png", image.hr)
