@@ -83,6 +83,9 @@ def test_data_writes_the_official_layout(capsys, tmp_path, hr_folder):
     (["train", "--mix", "jpeg", "--stage", "baseline", "--out", "x"],
      "--mix jpeg changes the target's blind mix, and no target stage is trained"),
     (["reproduce", "--degradations", "blur,fog", "--out", "x"], "unknown degradation variant 'fog'"),
+    (["reproduce", "--degradations", "fog", "--out", "x"], "unknown degradation variant 'fog'"),  # not "needs two"
+    (["reproduce", "--weights", "nowhere", "--out", "x"], "--weights nowhere: no such folder"),
+    (["eval", "--model", "."], ". is a folder, not a checkpoint file"),
     (["train", "--mix", "fog", "--out", "x"], "--mix adds jpeg to the blind mix of blur and noise, not 'fog'"),
     (["modulate", "missing.png", "--degradation", "fog", "--lambda", "0.5"], "unknown degradation 'fog'"),
 ])

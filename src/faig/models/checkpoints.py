@@ -124,6 +124,8 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     if not str(path):
         raise FaigError("a checkpoint path of '' names no file")
     path = Path(path)
+    if path.is_dir():
+        raise FaigError(f"{path} is a folder, not a checkpoint file")
     if not path.is_file():
         raise FaigError(f"checkpoint not found: {path}")
     if path.suffix in PICKLE_SUFFIXES:

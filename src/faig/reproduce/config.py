@@ -101,12 +101,13 @@ def check_degradations(names: tuple[str, ...]) -> tuple[str, ...]:
         FaigError: fewer than two, ``clean`` or a ``+`` combination, an unknown name or a kind twice.
     """
     names = tuple(name.strip() for name in names)
+    for name in names:  # an unknown name first: "needs two" would hide the typo
+        variant(name)
     if len(names) < 2:
         raise FaigError(f"--degradations needs at least two (Eq. 7 eliminates the others), "
                         f"got {','.join(names) or 'none'}")
     kinds = []
     for name in names:
-        variant(name)
         parts = variant_parts(name)
         if len(parts) != 1:
             raise FaigError(f"--degradations takes single degradations (blur, noise0.05, jpeg), not {name!r}")

@@ -245,11 +245,13 @@ def given_paths(arch: str, weights: Weights, mix: tuple[str, ...] = ()) -> tuple
     ``<arch>_baseline.safetensors`` and the target of the mix (``<arch>_target[_<kinds>]``).
 
     Raises:
-        FaigError: the folder lacks one of them.
+        FaigError: no such folder, or one that lacks one of them.
     """
     if isinstance(weights, tuple):
         return Path(weights[0]), Path(weights[1])
     folder = Path(weights)
+    if not folder.is_dir():
+        raise FaigError(f"--weights {folder}: no such folder")
     paths = tuple(folder / f"{weights_stem(arch, stage, mix if stage == 'target' else ())}.safetensors"
                   for stage in STAGES)
     for path in paths:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from faig.checks import check_number, check_seed
 from faig.data.degradations import MIX_KINDS, DegradationSampler
@@ -82,9 +82,13 @@ class TrainConfig:
 
     @staticmethod
     def from_dict(data: dict) -> "TrainConfig":
+        """The configuration a :meth:`to_dict` gave (a JSON file's); an entry it does not know is
+        named in a one-line FaigError."""
         data = dict(data)
+        _check_entries("", data, TrainConfig)
         data["arch"] = ArchConfig.from_dict(data["arch"])
         sampler = dict(data["degradations"])
+        _check_entries("degradations.", sampler, DegradationSampler)
         optional = tuple(key for key in ("jpeg_qualities", "exclusive_kinds") if key in sampler)  # joined later
         for key in ("blur_sigmas", "noise_sigmas") + optional:
             sampler[key] = _as_tuple(f"degradations.{key}", sampler[key])
@@ -162,6 +166,16 @@ EMBEDDED_TARGET_OVERRIDES: dict[str, dict] = {"swinir": {"channel_shuffle": True
 WIDER_MIX_TARGET: dict[str, dict] = {
     "srresnet": {"steps": 60_000, "channel_shuffle": True, "channel_gain": 0.5},
 }
+
+
+def _check_entries(prefix: str, data: object, kind: type) -> None:
+    """Refuse a JSON object with an entry that ``kind`` (a dataclass) has no field for."""
+    if not isinstance(data, dict):
+        raise FaigError(f"{prefix.rstrip('.') or 'a training configuration'} must be a JSON object")
+    known = {entry.name for entry in fields(kind)}
+    unknown = sorted(key for key in data if key not in known)
+    if unknown:
+        raise FaigError(f"unknown entry {prefix}{unknown[0]} (a typo, or another version's configuration)")
 
 
 def _as_tuple(name: str, value: object) -> tuple:
