@@ -243,7 +243,8 @@ def test_reproduce_reads_every_folder_before_any_work(capsys, tmp_path, monkeypa
                                  f"not an image file, or a damaged one\n")
     code, _, err = run(capsys, "reproduce", "--quick", "--baseline", str(tmp_path / "b.safetensors"), "--target",
                        str(tmp_path / "t.safetensors"), "--test-dir", str(tmp_path / "five"), "--out", out, "--quiet")
-    assert code == 1 and err == f"faig: error: image too small for x3: {tmp_path / 'five' / 'x.png'}\n"
+    assert code == 1 and err == (f"faig: error: image too small: {tmp_path / 'five' / 'x.png'} is 5x5; at least 6 "
+                                 f"pixels a side are needed (it is cropped to multiples of 3)\n")
     assert not (tmp_path / "out").exists()
 
 

@@ -69,8 +69,9 @@ def _folder(path, *sizes):
 
 @pytest.mark.parametrize("split, sizes, message", [
     ("calibrate", (), "no images in {folder}"),
-    ("test", (24, 1), "image too small for x2: {folder}/1.png"),
-    ("test", (3,), "image too small for x2: {folder}/0.png"),
+    ("test", (24, 1), "image too small: {folder}/1.png is 1x1; at least 4 pixels a side are needed (it is "
+                      "cropped to multiples of 2)"),
+    ("test", (3,), "image too small: {folder}/0.png is 3x3; at least 4 pixels"),
     ("discover", (24,), "cannot read image {folder}/bad.png: not an image file, or a damaged one"),
     ("train", (32, 20), "training image 1 (20x20) is smaller than the 32px patch"),
 ])
@@ -94,5 +95,5 @@ def test_folders_of_usable_images_pass_at_the_networks_scale(tmp_path):
     folders = {"train": _folder(tmp_path / "train", 32), "test": _folder(tmp_path / "test", 5, 4)}
     config = make_config(archs=("srresnet",), quick=True, folders={k: str(v) for k, v in folders.items()})
     check_folders(config, scale=2)
-    with pytest.raises(FaigError, match=f"image too small for x3: {folders['test']}/0.png"):
+    with pytest.raises(FaigError, match=f"image too small: {folders['test']}/0.png is 5x5; at least 6 pixels"):
         check_folders(config, scale=3)

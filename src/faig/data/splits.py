@@ -136,9 +136,12 @@ def folder_images(folder: str | os.PathLike, scale: int = 1) -> list[NamedImage]
         stems[path.stem] = path
     images = []
     for path in paths:
-        hr = mod_crop(read_image(path), scale)
+        image = read_image(path)
+        hr = mod_crop(image, scale)
         if min(hr.shape[-2:]) < 2 * scale:
-            raise FaigError(f"image too small for x{scale}: {path}")
+            height, width = image.shape[-2:]
+            raise FaigError(f"image too small: {path} is {width}x{height}; at least {2 * scale} pixels a side are "
+                            f"needed (it is cropped to multiples of {scale})")
         images.append(NamedImage(path.stem, hr))
     return images
 
