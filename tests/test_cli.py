@@ -68,6 +68,8 @@ def test_data_writes_the_official_layout(capsys, tmp_path, hr_folder):
     (["eval", "--device", "tpu"], "unknown device 'tpu'; use cpu, cuda or cuda:N"),
     (["data", "--hr-dir", "/nonexistent", "--out", "x"], "not a folder"),
     (["attribute", "--method", "shap", "--out", "x"], "shap"),
+    (["attribute", "--method", "faig,faig", "--out", "x"], "a method is named twice (faig,faig)"),
+    (["attribute", "--abs-plain", "--out", "x"], "changes the abs method alone, and abs is not run"),
     (["attribute", "--baseline", "a.safetensors", "--out", "x"], "give both --baseline and --target"),
     (["reproduce", "--target", "t.safetensors", "--out", "x"], "give both --baseline and --target"),
     (["reproduce", "--weights", "w", "--baseline", "b", "--target", "t"], "either --weights or --baseline/--target"),

@@ -69,7 +69,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
                            mix=_mix(args.mix))
     for name, metrics in results.items():
         scores = ", ".join(f"{variant} {psnr:.2f}" for variant, psnr in metrics["final_val_psnr"].items())
-        print(f"{name}: validation PSNR {scores} dB; {metrics['train_seconds']:.0f} s -> {args.out}")
+        validation = f"validation PSNR {scores} dB" if scores else "not validated (val_every 0)"
+        print(f"{name}: {validation}; {metrics['train_seconds']:.0f} s -> {args.out}")
     return 0
 
 

@@ -256,6 +256,10 @@ def run_attribute(out: str | os.PathLike, methods: str | Sequence[str] = "faig",
     chosen = name_list(methods)
     if not chosen:
         raise FaigError(f"no attribution method named; choose from {', '.join(METHODS)}")
+    if len(set(chosen)) < len(chosen):
+        raise FaigError(f"a method is named twice ({','.join(chosen)}): each writes one folder")
+    if not normalise and "abs" not in chosen:
+        raise FaigError("the plain |θ − θ̄| (--abs-plain) changes the abs method alone, and abs is not run")
     for method in chosen:
         AttributeConfig(method, name_list(degradations), quadrature, steps, elimination, normalise, seed,
                         memory_mb).resolved()

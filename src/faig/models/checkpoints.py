@@ -128,7 +128,7 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         raise FaigError(f"{path} is a folder, not a checkpoint file")
     if not path.is_file():
         raise FaigError(f"checkpoint not found: {path}")
-    if path.suffix in PICKLE_SUFFIXES:
+    if path.suffix.lower() in PICKLE_SUFFIXES:
         content = _load_pickle(path)
         for key in ("params_ema", "params"):
             if isinstance(content, dict) and key in content:

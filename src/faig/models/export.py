@@ -47,7 +47,7 @@ def export_basicsr(weights: str | os.PathLike, out: str | os.PathLike) -> Path:
     from faig.models.checkpoints import load_model  # the registry imports this package's modules first
 
     out = Path(out)
-    if out.suffix not in (".pth", ".pt"):
+    if out.suffix.lower() not in (".pth", ".pt"):
         raise FaigError(f"a BasicSR checkpoint ends in .pth: {out}")
     check_writable_file(out)
     model, _ = load_model(weights)
