@@ -115,24 +115,25 @@ def exclusive(path: str | os.PathLike, what: str) -> Iterator[None]:
                 folder.rmdir()
 
 
-def check_writable_dir(path: str | os.PathLike) -> None:
+def check_writable_dir(path: str | os.PathLike, what: str = "output folder") -> None:
     """Refuse, before any work, an output folder that is empty, a file, or cannot be created or
     written. ``Path('')`` is the current folder, so an empty ``--out`` would silently write there:
-    callers pass the text they were given, not a Path made of it.
+    callers pass the text they were given, not a Path made of it. ``what`` names the folder's role
+    in the message (a cache folder is no output).
 
     Raises:
         FaigError: naming the folder and what is wrong with it.
     """
     if not os.fspath(path):
-        raise FaigError("output folder '' names no folder; give a path (. for the current folder)")
+        raise FaigError(f"{what} '' names no folder; give a path (. for the current folder)")
     folder = Path(path)
     existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
     if folder.exists() and not folder.is_dir():
-        raise FaigError(f"output folder {folder} is a file")
+        raise FaigError(f"{what} {folder} is a file")
     if existing is not None and not existing.is_dir():
-        raise FaigError(f"cannot create output folder {folder}: {existing} is a file")
+        raise FaigError(f"cannot create {what} {folder}: {existing} is a file")
     if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
-        raise FaigError(f"output folder {folder} is not writable ({existing} is read-only)")
+        raise FaigError(f"{what} {folder} is not writable ({existing} is read-only)")
 
 
 def check_writable_file(path: str | os.PathLike) -> None:

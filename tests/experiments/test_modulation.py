@@ -115,8 +115,8 @@ def test_modulate_with_an_index_file_writes_the_modulated_output(tmp_path, model
 @pytest.mark.parametrize("options, message", [
     (lambda tmp: dict(out=tmp / "m.txt"),
      "cannot write image {tmp}/m.txt: the suffix must be one of .png, .jpg, .jpeg, .bmp, .tif, .tiff, .webp"),
-    (lambda tmp: dict(cache_dir=tmp / "afile"), "output folder {tmp}/afile is a file"),
-    (lambda tmp: dict(cache_dir=""), "output folder '' names no folder"),
+    (lambda tmp: dict(cache_dir=tmp / "afile"), "cache folder {tmp}/afile is a file"),
+    (lambda tmp: dict(cache_dir=""), "cache folder '' names no folder"),
     (lambda tmp: dict(device="bogus"), "unknown device 'bogus'; use cpu, cuda or cuda:N"),
     (lambda tmp: dict(device="cuda:99"), "device 'cuda:99' asked for, but this machine has"),
 ])

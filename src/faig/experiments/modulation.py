@@ -147,7 +147,7 @@ def modulate_image(image: str | os.PathLike, degradation: str, strength: float, 
     resolve_device(device)
     if filters is None:
         cache_dir = default_cache_dir() if cache_dir is None else cache_dir
-        check_writable_dir(cache_dir)
+        check_writable_dir(cache_dir, "cache folder")
     baseline_model, target_model, arch_config = load_pair(baseline, target)
     lr = read_image(image)
     index = FilterIndex.from_module(target_model)
