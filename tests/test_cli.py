@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from faig.cli import main
 from faig.models.checkpoints import save_weights
@@ -118,6 +119,15 @@ def test_sigterm_ends_a_command_with_its_cleanup_done(capsys, tmp_path, monkeypa
     assert (code, err) == (143, "faig: terminated\n")
     assert list(tmp_path.iterdir()) == []
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.parametrize("command", [["eval", "--arch", "srresnet"], ["attribute", "--method", "faig"]])
+def test_an_image_the_measures_cannot_take_is_named(capsys, tmp_path, command):
+    from faig.data.images import write_image
+
+    write_image(tmp_path / "hr" / "pixel.png", torch.rand(1, 3, 4, 4))
+    code, _, err = run(capsys, *command, "--hr-dir", str(tmp_path / "hr"), "--out", str(tmp_path / "out"))
+    assert code == 1 and err.startswith("faig: error: image pixel: ") and err.count("\n") == 1
 
 
 def test_version(capsys):

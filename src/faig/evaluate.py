@@ -25,13 +25,20 @@ def super_resolve(model: nn.Module, lr: torch.Tensor) -> torch.Tensor:
 
 
 def score_pairs(model: nn.Module, pairs: list[Pair], scale: int, with_ssim: bool = True) -> dict[str, float]:
-    """Mean PSNR (and SSIM) of a network's outputs over pairs."""
+    """Mean PSNR (and SSIM) of a network's outputs over pairs.
+
+    Raises:
+        FaigError: a pair the metrics refuse (too small once the border is cropped), naming it.
+    """
     psnrs, ssims = [], []
     for pair in pairs:
         output = super_resolve(model, pair.lr)
-        psnrs.append(psnr(output, pair.hr, scale))
-        if with_ssim:
-            ssims.append(ssim(output, pair.hr, scale))
+        try:
+            psnrs.append(psnr(output, pair.hr, scale))
+            if with_ssim:
+                ssims.append(ssim(output, pair.hr, scale))
+        except FaigError as error:
+            raise FaigError(f"image {pair.name}: {error}") from None
     scores = {"psnr": sum(psnrs) / len(psnrs)}
     if with_ssim:
         scores["ssim"] = sum(ssims) / len(ssims)

@@ -394,6 +394,14 @@ def image_seed(name: str, seed: int = 0) -> int:
 
 
 def degrade_image(hr: torch.Tensor, name: str, degradation: Degradation, seed: int = 0) -> torch.Tensor:
-    """Eq. 1 for one named evaluation image with its fixed noise seed."""
+    """Eq. 1 for one named evaluation image with its fixed noise seed.
+
+    Raises:
+        FaigError: what :func:`degrade` refuses (an image too small for the blur kernel, ...),
+            naming the image.
+    """
     generator = torch.Generator().manual_seed(image_seed(name, seed))
-    return degrade(hr, degradation, generator)
+    try:
+        return degrade(hr, degradation, generator)
+    except FaigError as error:
+        raise FaigError(f"image {name}: {error}") from None
