@@ -165,6 +165,12 @@ def mod_crop(image: torch.Tensor, multiple: int) -> torch.Tensor:
     return image[..., : height - height % multiple, : width - width % multiple]
 
 
+def is_image_name(path: Path) -> bool:
+    """Whether a file name is one of a set's images: an image suffix, and not hidden (macOS's
+    ``._x.png``, an interrupted write's temporary ``.x.png.<random>.png``)."""
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+
+
 def list_images(folder: str | os.PathLike) -> list[Path]:
     """The image files directly inside ``folder``, sorted by name; a FaigError if there are none.
     Hidden files (a leading dot: macOS's ``._x.png``, an interrupted write's temporary file) are not
@@ -172,8 +178,7 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise FaigError(f"not a folder: {folder}")
-    files = sorted(p for p in folder.iterdir()
-                   if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+    files = sorted(p for p in folder.iterdir() if p.is_file() and is_image_name(p))
     if not files:
         raise FaigError(f"no images in {folder}")
     return files

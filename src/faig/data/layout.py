@@ -11,7 +11,7 @@ import torch
 
 from faig.checks import check_number, check_seed
 from faig.data.degradations import VARIANTS, Degradation, degrade_image, variant
-from faig.data.images import IMAGE_SUFFIXES, read_image, write_image
+from faig.data.images import is_image_name, read_image, write_image
 from faig.data.splits import GT_FOLDER, NamedImage
 from faig.errors import FaigError
 from faig.files import check_writable_dir
@@ -109,8 +109,7 @@ def write_layout(images: list[NamedImage], out_dir: str | os.PathLike, scale: in
     names = {image.name for image in images}
     for folder in (GT_FOLDER, *(variant_folder(variant(name, scale, blur_sigma, noise_sigma)) for name in variants)):
         others = sorted(path.name for path in (out_dir / folder).glob("*")
-                        if path.suffix.lower() in IMAGE_SUFFIXES and path.stem not in names
-                        and not path.name.startswith("."))
+                        if is_image_name(path) and path.stem not in names)
         if others:
             raise FaigError(f"{out_dir / folder} already holds images of another set ({', '.join(others[:3])}"
                             f"{' ...' if len(others) > 3 else ''}); write into an empty --out")
