@@ -41,12 +41,15 @@ def test_eval_json_on_a_folder(capsys, tmp_path, hr_folder):
 def test_eval_tells_apart_two_runs_that_wrote_the_same_name(capsys, tmp_path, hr_folder):
     for folder in ("a", "b"):
         save_weights(tmp_path / folder / "net.safetensors", build_model(SMALL), SMALL)
-    code, out, _ = run(capsys, "eval", "--model", str(tmp_path / "a" / "net.safetensors"), "--model",
-                       str(tmp_path / "b" / "net.safetensors"), "--hr-dir", str(hr_folder), "--variants", "clean",
-                       "--json")
+    models = ["--model", str(tmp_path / "a" / "net.safetensors"), "--model", str(tmp_path / "b" / "net.safetensors")]
+    code, out, err = run(capsys, "eval", *models, "--hr-dir", str(hr_folder), "--variants", "clean,blur", "--json")
     assert code == 0
-    models = json.loads(out)["models"]
-    assert list(models) == ["a/net", "b/net"] and models["a/net"]["clean"]["psnr"] > 0
+    models_scores = json.loads(out)["models"]
+    assert list(models_scores) == ["a/net", "b/net"] and models_scores["a/net"]["clean"]["psnr"] > 0
+    assert "faig eval: 100%" in err and "12/12" in err and "b/net" in err  # 2 networks x 2 variants x 3 images
+    code, quiet_out, err = run(capsys, "eval", *models, "--hr-dir", str(hr_folder), "--variants", "clean,blur",
+                               "--json", "--quiet")
+    assert code == 0 and quiet_out == out and err == ""
 
 
 def test_data_writes_the_official_layout(capsys, tmp_path, hr_folder):

@@ -81,7 +81,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_writable_file(args.out)
     result = evaluate_models(args.preset, _archs(args.arch), args.model, args.split, args.hr_dir,
-                             name_list(args.variants), args.scale, args.seed, args.device)
+                             name_list(args.variants), args.scale, args.seed, args.device, progress=not args.quiet)
     text = json.dumps(result, indent=2)
     if args.out is not None:
         write_text(args.out, text + "\n")
@@ -267,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     evaluate.add_argument("--out", help="also write the JSON to this file")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
     evaluate.set_defaults(run=_cmd_eval)
 
     attribute = commands.add_parser("attribute", help="score every filter per degradation (FAIG Eq. 5-7, or the "

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from faig.checks import check_seed
 from faig.data.degradations import VARIANTS, variant
@@ -24,8 +25,10 @@ def super_resolve(model: nn.Module, lr: torch.Tensor) -> torch.Tensor:
     return model(lr.to(model_device(model))).clamp(0, 1).cpu()
 
 
-def score_pairs(model: nn.Module, pairs: list[Pair], scale: int, with_ssim: bool = True) -> dict[str, float]:
-    """Mean PSNR (and SSIM) of a network's outputs over pairs.
+def score_pairs(model: nn.Module, pairs: list[Pair], scale: int, with_ssim: bool = True,
+                bar: tqdm | None = None) -> dict[str, float]:
+    """Mean PSNR (and SSIM) of a network's outputs over pairs; ``bar``, when given, advances one
+    step a pair.
 
     Raises:
         FaigError: a pair the metrics refuse (too small once the border is cropped), naming it.
@@ -39,6 +42,8 @@ def score_pairs(model: nn.Module, pairs: list[Pair], scale: int, with_ssim: bool
                 ssims.append(ssim(output, pair.hr, scale))
         except FaigError as error:
             raise FaigError(f"image {pair.name}: {error}") from None
+        if bar is not None:
+            bar.update()
     scores = {"psnr": sum(psnrs) / len(psnrs)}
     if with_ssim:
         scores["ssim"] = sum(ssims) / len(ssims)
@@ -46,10 +51,12 @@ def score_pairs(model: nn.Module, pairs: list[Pair], scale: int, with_ssim: bool
 
 
 def score_variants(model: nn.Module, images: list[NamedImage], scale: int, variants: tuple[str, ...] = VARIANTS,
-                   seed: int = 0, folder: str | None = None, with_ssim: bool = True) -> dict[str, dict[str, float]]:
-    """PSNR/SSIM of a network on each named evaluation variant of an HR set."""
+                   seed: int = 0, folder: str | None = None, with_ssim: bool = True,
+                   bar: tqdm | None = None) -> dict[str, dict[str, float]]:
+    """PSNR/SSIM of a network on each named evaluation variant of an HR set (``bar``: as
+    :func:`score_pairs`)."""
     return {
-        name: score_pairs(model, degraded_pairs(images, variant(name, scale), seed, folder), scale, with_ssim)
+        name: score_pairs(model, degraded_pairs(images, variant(name, scale), seed, folder), scale, with_ssim, bar)
         for name in variants
     }
 
@@ -93,12 +100,13 @@ def model_labels(paths: list[str | os.PathLike]) -> list[str]:
 def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] | None = None,
                     model_paths: list[str] | None = None, split: str | None = "test", hr_dir: str | None = None,
                     variants: tuple[str, ...] = VARIANTS, scale: int = 2, seed: int = 0,
-                    device: str | None = None) -> dict:
+                    device: str | None = None, progress: bool = False) -> dict:
     """PSNR/SSIM per variant of a preset's baseline and target networks (or of the checkpoints
     given) on an embedded split or a folder: ``{"split", "images", "models": {arch: {stage: {variant:
     {"psnr", "ssim"}}}}}`` (with ``model_paths``: ``{"models": {label: {variant: ...}}}``);
     ``archs`` None: the networks the preset ships (an empty tuple is refused, not read as None).
-    The checkpoints are named by :func:`model_labels`."""
+    The checkpoints are named by :func:`model_labels`. ``progress``: one bar on stderr over every
+    network's images, a step per image and variant."""
     from faig.data.splits import load_images
     from faig.models.checkpoints import load_model
     from faig.models.registry import preset_archs, preset_weights, shipped_archs
@@ -112,16 +120,24 @@ def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] | None = No
     check_seed("--seed", seed)
     images = load_images(split, hr_dir, scale)
     torch_device = resolve_device(device)
-
-    def scores(path) -> dict:
-        model, _ = load_model(path, expected_scale=scale)
-        return score_variants(model.to(torch_device), images, scale, variants, seed, hr_dir)
-
     if model_paths:
-        models = {label: scores(path) for label, path in zip(model_labels(model_paths), model_paths)}
+        labels = model_labels(model_paths)
     else:
-        models = {arch: {stage: scores(preset_weights(preset, arch, stage)) for stage in ("baseline", "target")}
-                  for arch in (shipped_archs(preset) or preset_archs(preset) if archs is None else archs)}
+        archs = shipped_archs(preset) or preset_archs(preset) if archs is None else archs
+        labels = [f"{arch} {stage}" for arch in archs for stage in ("baseline", "target")]
+
+    with tqdm(total=len(labels) * len(variants) * len(images), desc="faig eval", unit="image",
+              disable=not progress, dynamic_ncols=True) as bar:
+        def scores(path, label: str) -> dict:
+            model, _ = load_model(path, expected_scale=scale)
+            bar.set_postfix_str(label)
+            return score_variants(model.to(torch_device), images, scale, variants, seed, hr_dir, bar=bar)
+
+        if model_paths:
+            models = {label: scores(path, label) for label, path in zip(labels, model_paths)}
+        else:
+            models = {arch: {stage: scores(preset_weights(preset, arch, stage), f"{arch} {stage}")
+                             for stage in ("baseline", "target")} for arch in archs}
     return {"split": str(hr_dir) if hr_dir else split, "scale": scale, "images": [i.name for i in images],
             "models": models}
 
