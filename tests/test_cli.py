@@ -129,7 +129,7 @@ def test_an_image_the_measures_cannot_take_is_named(capsys, tmp_path, command):
     from faig.data.images import write_image
 
     write_image(tmp_path / "hr" / "pixel.png", torch.rand(1, 3, 4, 4))
-    code, _, err = run(capsys, *command, "--hr-dir", str(tmp_path / "hr"), "--out", str(tmp_path / "out"))
+    code, _, err = run(capsys, *command, "--hr-dir", str(tmp_path / "hr"), "--out", str(tmp_path / "out"), "--quiet")
     assert code == 1 and err.startswith("faig: error: image pixel: ") and err.count("\n") == 1
 
 
@@ -338,3 +338,9 @@ def test_export_writes_a_basicsr_checkpoint(tmp_path, capsys):
     assert list(torch.load(out, weights_only=True)) == ["params_ema", "params"]
     assert main(["export", str(tmp_path / "missing.safetensors"), "--out", str(tmp_path / "x.pth")]) == 1
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_an_error_naming_a_path_with_a_newline_stays_on_one_line(capsys, tmp_path):
+    missing = tmp_path / "two\nlines.safetensors"
+    code, _, err = run(capsys, "eval", "--model", str(missing))
+    assert code == 1 and err.count("\n") == 1 and "two\\nlines.safetensors" in err

@@ -373,6 +373,20 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise _Terminated
 
 
+# Control characters as Python escapes (a newline as \n): a path holding one still gives a one-line error.
+_ESCAPES = {code: repr(chr(code))[1:-1] for code in (*range(32), 127)}
+
+
+def _one_line(message: str) -> str:
+    r"""``message`` with its control characters written as escapes.
+
+    Example:
+        >>> _one_line("checkpoint not found: a\nb.pth")
+        'checkpoint not found: a\\nb.pth'
+    """
+    return message.translate(_ESCAPES)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``faig`` with ``argv`` (default: the command line); a FaigError or OS error becomes one line
     on stderr and exit status 1 (Ctrl-C: 130, SIGTERM: 143), never a traceback."""
@@ -385,10 +399,10 @@ def main(argv: list[str] | None = None) -> int:
         print("faig: terminated", file=sys.stderr)
         return 143
     except FaigError as error:
-        print(f"faig: error: {error}", file=sys.stderr)
+        print(f"faig: error: {_one_line(str(error))}", file=sys.stderr)
         return 1
     except OSError as error:
-        print(f"faig: error: {os_error_words(error)}", file=sys.stderr)
+        print(f"faig: error: {_one_line(os_error_words(error))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("faig: interrupted", file=sys.stderr)

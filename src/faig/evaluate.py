@@ -121,23 +121,19 @@ def evaluate_models(preset: str = "embedded", archs: tuple[str, ...] | None = No
     images = load_images(split, hr_dir, scale)
     torch_device = resolve_device(device)
     if model_paths:
-        labels = model_labels(model_paths)
+        paths = dict(zip(model_labels(model_paths), model_paths))
     else:
         archs = shipped_archs(preset) or preset_archs(preset) if archs is None else archs
-        labels = [f"{arch} {stage}" for arch in archs for stage in ("baseline", "target")]
-
-    with tqdm(total=len(labels) * len(variants) * len(images), desc="faig eval", unit="image",
+        paths = {(arch, stage): preset_weights(preset, arch, stage) for arch in archs for stage in ("baseline", "target")}
+    networks = {key: load_model(path, expected_scale=scale)[0].to(torch_device) for key, path in paths.items()}
+    scores = {}
+    with tqdm(total=len(networks) * len(variants) * len(images), desc="faig eval", unit="image",
               disable=not progress, dynamic_ncols=True) as bar:
-        def scores(path, label: str) -> dict:
-            model, _ = load_model(path, expected_scale=scale)
-            bar.set_postfix_str(label)
-            return score_variants(model.to(torch_device), images, scale, variants, seed, hr_dir, bar=bar)
-
-        if model_paths:
-            models = {label: scores(path, label) for label, path in zip(labels, model_paths)}
-        else:
-            models = {arch: {stage: scores(preset_weights(preset, arch, stage), f"{arch} {stage}")
-                             for stage in ("baseline", "target")} for arch in archs}
+        for key, network in networks.items():
+            bar.set_postfix_str(key if model_paths else " ".join(key))
+            scores[key] = score_variants(network, images, scale, variants, seed, hr_dir, bar=bar)
+    models = scores if model_paths else {arch: {stage: scores[arch, stage] for stage in ("baseline", "target")}
+                                         for arch in archs}
     return {"split": str(hr_dir) if hr_dir else split, "scale": scale, "images": [i.name for i in images],
             "models": models}
 
