@@ -107,7 +107,9 @@ def write_layout(images: list[NamedImage], out_dir: str | os.PathLike, scale: in
     check_layout_options(out_dir, scale, blur_sigma, noise_sigma, seed, variants)
     out_dir = Path(out_dir)
     names = {image.name for image in images}
-    for folder in (GT_FOLDER, *(variant_folder(variant(name, scale, blur_sigma, noise_sigma)) for name in variants)):
+    folders = {variant_folder(degradation): degradation
+               for degradation in (variant(name, scale, blur_sigma, noise_sigma) for name in variants)}
+    for folder in (GT_FOLDER, *folders):
         others = sorted(path.name for path in (out_dir / folder).glob("*")
                         if is_image_name(path) and path.stem not in names)
         if others:
@@ -117,9 +119,7 @@ def write_layout(images: list[NamedImage], out_dir: str | os.PathLike, scale: in
     for image in images:
         write_image(out_dir / GT_FOLDER / f"{image.name}.png", image.hr)
         counts[GT_FOLDER] += 1
-    for name in variants:
-        degradation = variant(name, scale, blur_sigma, noise_sigma)
-        folder = variant_folder(degradation)
+    for folder, degradation in folders.items():
         for pair in degraded_pairs(images, degradation, seed):
             write_image(out_dir / folder / f"{pair.name}.png", pair.lr)
         counts[folder] = len(images)
