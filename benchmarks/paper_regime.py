@@ -398,8 +398,10 @@ def passes_rule(stages: dict) -> bool | None:
 
 def candidate_table(curves_report: dict, quick: dict[str, Path], out_json: Path, out_md: Path) -> dict:
     """Every candidate with its recipe, plateau test, last validation and test PSNRs and quick
-    findings; the test PSNRs and findings are logged, never chosen by."""
+    findings; the test PSNRs and findings are logged, never chosen by. A candidate's quick findings
+    logged in ``out_json`` before are kept unless ``quick`` names a new results file for it."""
     table, bicubic = {}, bicubic_clean_psnr()
+    logged = json.loads(out_json.read_text())["candidates"] if out_json.is_file() else {}
     for name, stages in curves_report["candidates"].items():
         arch = CANDIDATES[name][0]
         row = {"arch": arch, "eligible": passes_rule(stages), "stages": {}}
@@ -420,6 +422,8 @@ def candidate_table(curves_report: dict, quick: dict[str, Path], out_json: Path,
             findings = [f for f in json.loads(quick[name].read_text())["findings"] if f["arch"] == arch]
             row["quick_findings"] = {"holding": sum(f["holds"] for f in findings), "total": len(findings),
                                      "failing": [f["claim"] for f in findings if not f["holds"]]}
+        elif "quick_findings" in logged.get(name, {}):
+            row["quick_findings"] = logged[name]["quick_findings"]
         table[name] = row
     write_json(out_json, {"selection_rule": curves_report["selection_rule"], "candidates": table})
     out_md.write_text(candidate_markdown(table))

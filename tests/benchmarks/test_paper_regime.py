@@ -185,3 +185,26 @@ def test_the_candidate_row_shows_luma_chroma_and_detail(regime):
     assert ("| -1.00 / +2.00 / +4.00 / +0.10 | -1.00 / -2.50; JPEG +0.25 / -0.50 | 0.437 → 0.286; JPEG 0.871 → 0.707 | "
             "misses jpeg +0.10 < +0.5 |") in rows[0]
     assert "| baseline clean +0.010; target n/a | not yet | n/a | n/a | n/a | n/a | n/a |" in rows[1]
+
+
+def test_the_table_keeps_logged_quick_findings_unless_given_new_ones(regime, tmp_path, monkeypatch):
+    """A rerun of `table` for a new candidate keeps the quick findings logged for earlier ones (their
+    results files may be long gone); a results file given with --quick replaces them."""
+    monkeypatch.setattr(regime, "bicubic_clean_psnr", lambda: 30.0)
+    monkeypatch.setattr(regime, "candidate_weights", lambda name: {"target": tmp_path / "absent.safetensors"})
+    entry = {"steps": 10, "lr": 1e-4, "state": "finished", "plateau_gain_db": {"clean": 0.01},
+             "history": [{"val_psnr": {"clean": 33.0}}]}
+    report = {"selection_rule": "the rule", "candidates": {name: {"baseline": entry, "target": entry}
+                                                           for name in ("srresnet_r1", "swinir_r2")}}
+    out_json, out_md = tmp_path / "candidates.json", tmp_path / "candidates.md"
+    logged = {"holding": 7, "total": 11, "failing": ["a claim"]}
+    out_json.write_text(json.dumps({"candidates": {"srresnet_r1": {"quick_findings": logged}}}))
+    quick = tmp_path / "results.json"
+    quick.write_text(json.dumps({"findings": [{"arch": "swinir", "holds": True, "claim": "x"},
+                                              {"arch": "srresnet", "holds": False, "claim": "y"}]}))
+    table = regime.candidate_table(report, {"swinir_r2": quick}, out_json, out_md)
+    assert table["srresnet_r1"]["quick_findings"] == logged
+    assert table["swinir_r2"]["quick_findings"] == {"holding": 1, "total": 1, "failing": []}
+    assert json.loads(out_json.read_text())["candidates"]["srresnet_r1"]["quick_findings"] == logged
+    logged_again = regime.candidate_table(report, {"srresnet_r1": quick}, out_json, out_md)["srresnet_r1"]
+    assert logged_again["quick_findings"] == {"holding": 0, "total": 1, "failing": ["y"]}
