@@ -235,8 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=int, help="override the preset's number of steps")
     train.add_argument("--hr-dir", help="train on this folder of HR images instead of the embedded train split")
     train.add_argument("--scale", type=int, choices=(2, 3, 4), help="upscaling factor (default: 2)")
-    train.add_argument("--mix", help="kinds the target's blind mix adds to blur and noise (jpeg: quality 30, p 0.5); "
-                                     "written as <arch>_target_jpeg")
+    train.add_argument("--mix", help="kinds the target's blind mix adds to blur and noise (jpeg: quality 30, p 0.5; "
+                                     "srresnet's as faig.training.config.WIDER_MIX_TARGET sets); written as "
+                                     "<arch>_target_jpeg")
     train.add_argument("--seed", type=int, help="seed of the initial weights and the batches (default: 0)")
     train.add_argument("--device", help="cpu or cuda (default: cuda when present)")
     train.add_argument("--config", help="train the one stage this TrainConfig JSON describes (a saved "

@@ -208,3 +208,13 @@ def test_the_table_keeps_logged_quick_findings_unless_given_new_ones(regime, tmp
     assert json.loads(out_json.read_text())["candidates"]["srresnet_r1"]["quick_findings"] == logged
     logged_again = regime.candidate_table(report, {"srresnet_r1": quick}, out_json, out_md)["srresnet_r1"]
     assert logged_again["quick_findings"] == {"holding": 0, "total": 1, "failing": ["y"]}
+
+
+def test_the_wider_mix_preset_is_the_rules_pick(regime):
+    """`faig train --preset embedded --arch srresnet --stage target --mix jpeg` trains what candidate
+    srresnet_jpeg_r5 trained: the selection rule's pick among the wider mix's targets (plateaued, the
+    best mean target validation PSNR), though it misses the JPEG mark and so does not ship."""
+    from faig.training.config import preset_config
+
+    assert preset_config("embedded", "srresnet", "target", mix=("jpeg",)) == regime.candidate_configs(
+        "srresnet_jpeg_r5")["target"]

@@ -96,20 +96,24 @@ def test_train_stages_refuses_bad_checkpoint_minutes_before_any_work(tmp_path, m
 
 
 def test_a_wider_mix_adds_jpeg_to_the_targets_blind_mix_and_names_its_weights():
-    """Issue 12's wider mix: `faig train --mix jpeg` fine-tunes on blur, noise and JPEG (quality 30),
-    each with probability 0.5, and writes <arch>_target_jpeg; the baseline is the paper's. On srresnet
-    it also trains twice as long with random channel order and gains (candidate srresnet_jpeg_r2)."""
+    """Issue 12's wider mix: `faig train --mix jpeg` fine-tunes on blur, noise and JPEG (quality 30)
+    and writes <arch>_target_jpeg; the baseline is the paper's. By default each kind has probability
+    0.5; srresnet's is candidate srresnet_jpeg_r5's: noise and JPEG one choice at a quarter each,
+    twice the steps, random channel order and gains, half the patches dead leaves."""
     from faig.training.config import preset_config
     from faig.training.trainer import default_name
 
+    sampler = preset_config("embedded", "srcnn_style", "target", mix=("jpeg",)).degradations
+    assert (sampler.blur_prob, sampler.noise_prob, sampler.jpeg_prob, sampler.jpeg_qualities) == (0.5, 0.5, 0.5, (30,))
     target = preset_config("embedded", "srresnet", "target", mix=("jpeg",))
     sampler = target.degradations
-    assert (sampler.blur_prob, sampler.noise_prob, sampler.jpeg_prob, sampler.jpeg_qualities) == (0.5, 0.5, 0.5, (30,))
+    assert (sampler.blur_prob, sampler.noise_prob, sampler.jpeg_prob, sampler.exclusive_kinds) == (
+        0.5, 0.25, 0.25, ("noise", "jpeg"))
     assert default_name(target) == "srresnet_target_jpeg"
     assert default_name(preset_config("embedded", "srresnet", "target")) == "srresnet_target"
     plain = preset_config("embedded", "srresnet", "target").to_dict()
     assert {key for key, value in target.to_dict().items() if plain[key] != value} == {
-        "degradations", "steps", "channel_shuffle", "channel_gain"}  # candidate srresnet_jpeg_r2's changes
+        "degradations", "steps", "channel_shuffle", "channel_gain", "synthetic_share"}
     assert preset_config("embedded", "srresnet", "baseline", mix=("jpeg",)) == preset_config("embedded", "srresnet",
                                                                                              "baseline")
     with pytest.raises(FaigError, match="--mix adds jpeg to the blind mix of blur and noise, not 'haze'"):
