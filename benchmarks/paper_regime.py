@@ -179,6 +179,11 @@ CANDIDATES: dict[str, tuple[str, tuple[int, float], tuple[int, float]]] = {
     # the JPEG mark (+0.17 against +0.5; r2 +0.12, r3 +0.15), with no finding of it computed: so r5,
     # defined beforehand, is trained. Its mix keeps r4's share of JPEG-alone patches (the test's jpeg
     # variant) and drops the noisy-then-compressed ones.
+    # srresnet_jpeg_r5 plateaued (its target lost, not gained, over its last fifth on all five variants)
+    # and clears the clean, blur and noise marks (-0.47, +4.51, +5.06 dB) but misses the JPEG mark
+    # (+0.25 against +0.5: +0.37 on luma, -0.39 on chroma Cb), with no finding of it computed. So no
+    # wider-mix target is adopted; r5, the rule's pick without the marks (mean target validation 29.843
+    # dB against r3's 29.416), carries the three-way study as written down above. No r6 is defined yet.
     # srcnn_style_r5's target ended at +0.188 dB on clean inputs over its last fifth (the bar: 0.05; blur,
     # noise and blur+noise within 0.010), so r5 is out; defined then, with no finding of r5 computed.
     # Its clean validation was still rising late in its one cycle with the rate near zero (33.54 dB at
