@@ -443,13 +443,17 @@ def candidate_weights(name: str) -> dict[str, Path]:
 
 def candidate_test_psnr(name: str) -> dict[str, dict[str, float]]:
     """Each stage's mean test-split PSNR per variant (JPEG too for a wider mix's candidate)."""
-    from faig.evaluate import evaluate_models
+    return test_psnr(candidate_weights(name), VARIANTS + (("jpeg",) if name in TARGET_MIX else ()))
 
-    weights = candidate_weights(name)
-    variants = VARIANTS + (("jpeg",) if name in TARGET_MIX else ())
-    models = evaluate_models(model_paths=[str(path) for path in weights.values()], split="test",
-                             variants=variants)["models"]
-    return {stage: {v: round(s["psnr"], 2) for v, s in models[path.stem].items()} for stage, path in weights.items()}
+
+def test_psnr(weights: dict[str, Path], variants: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    """Each network's mean test-split PSNR per variant, to 0.01 dB, under the names ``weights`` gives."""
+    from faig.evaluate import evaluate_models, model_labels
+
+    paths = [str(path) for path in weights.values()]
+    models = evaluate_models(model_paths=paths, split="test", variants=variants)["models"]
+    return {name: {v: round(s["psnr"], 2) for v, s in models[label].items()}
+            for name, label in zip(weights, model_labels(paths))}
 
 
 def bicubic_clean_psnr() -> float:
