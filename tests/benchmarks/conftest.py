@@ -32,3 +32,9 @@ def sets() -> ModuleType:
 def quadrature() -> ModuleType:
     """benchmarks/quadrature_study.py."""
     return load_script("quadrature_study")
+
+
+@pytest.fixture(scope="module")
+def ceiling() -> ModuleType:
+    """benchmarks/jpeg_ceiling.py."""
+    return load_script("jpeg_ceiling")
