@@ -48,6 +48,7 @@ from faig.files import write_json  # noqa: E402
 from faig.training.config import TrainConfig  # noqa: E402
 from faig.training.trainer import default_name, finished_metrics  # noqa: E402
 
+REPO = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).parent / "jpeg_ceiling"
 RESULTS = Path(__file__).parent / "results" / "jpeg_ceiling.json"
 REFERENCE = "srresnet_jpeg_r5"  # the recipe it shares everything with but the mix
@@ -116,7 +117,9 @@ def measure() -> dict:
     gains = {name: {v: round(psnr[name][v] - psnr["baseline"][v], 2) for v in psnr[name]}
              for name in ("specialist", REFERENCE)}
     plateau = plateau_gain(history, "jpeg30")
-    report = {"config": config.to_dict(), "baseline": str(weights["baseline"]), "test_psnr": psnr,
+    report = {"config": config.to_dict(),
+              "weights": {name: os.path.relpath(path.resolve(), REPO) for name, path in weights.items()},
+              "test_psnr": psnr,
               "gain_over_baseline": gains, "jpeg_luma_chroma_detail": jpeg_measures,
               "jpeg_validation_plateau_gain_db": plateau, "jpeg_mark_db": BLIND_SR_MARKS["jpeg"],
               "verdict": verdict(gains["specialist"]["jpeg"], plateau),
