@@ -187,7 +187,7 @@ CANDIDATES: dict[str, tuple[str, tuple[int, float], tuple[int, float]]] = {
     # a JPEG specialist (benchmarks/jpeg_ceiling.py, r5's target recipe with every patch compressed
     # and nothing else, its use written down before it trained) plateaued at +0.41 dB on the test
     # split's JPEG inputs (+0.70 on luma, -0.58 on chroma Cb), under the mark with nothing else to
-    # learn, so the mark is out of reach on the embedded training split whatever the mix.
+    # learn (every mix gained less), so the mark is out of reach on the embedded training split.
     # srcnn_style_r5's target ended at +0.188 dB on clean inputs over its last fifth (the bar: 0.05; blur,
     # noise and blur+noise within 0.010), so r5 is out; defined then, with no finding of r5 computed.
     # Its clean validation was still rising late in its one cycle with the rate near zero (33.54 dB at
