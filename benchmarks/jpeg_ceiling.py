@@ -31,7 +31,6 @@ own measure (target − baseline PSNR on JPEG inputs at quality 30):
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from dataclasses import replace
@@ -40,7 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from paper_regime import (PLATEAU_DB, candidate_configs, candidate_weights, output_measures,  # noqa: E402
-                          plateau_gain, run_to_the_end, stage_history, test_psnr)
+                          plateau_gain, test_psnr, train_stage)
 
 from faig.data.degradations import VARIANTS, DegradationSampler  # noqa: E402
 from faig.evaluate import BLIND_SR_MARKS  # noqa: E402
@@ -73,18 +72,8 @@ def train_specialist(device: str | None) -> None:
     if finished_metrics(HERE, stem, config) is not None:
         print(f"{HERE / stem}.safetensors: finished")
         return
-    config_path = HERE / f"{stem}.config.json"
-    write_json(config_path, config.to_dict())
-    # relative paths: the weights' records name the files they started from, not this machine's folders
-    command = ["faig", "train", "--config", os.path.relpath(config_path), "--out", os.path.relpath(HERE),
-               "--init", os.path.relpath(baseline_weights()), "--quiet"]
-    if (HERE / "checkpoints" / f"{stem}.pt").is_file():
-        command.append("--resume")
-    if device:
-        command += ["--device", device]
-    print(" ".join(command), flush=True)
-    if run_to_the_end(command) != 0:
-        sys.exit(1)
+    write_json(HERE / f"{stem}.config.json", config.to_dict())
+    train_stage(HERE, stem, baseline_weights(), device)
 
 
 def verdict(jpeg_gain: float, plateau: float | None) -> str:
@@ -109,21 +98,21 @@ def measure() -> dict:
     stem = default_name(config)
     weights = {"baseline": baseline_weights(), "specialist": HERE / f"{stem}.safetensors",
                REFERENCE: candidate_weights(REFERENCE)["target"]}
-    if finished_metrics(HERE, stem, config) is None:
+    metrics = finished_metrics(HERE, stem, config)
+    if metrics is None:
         sys.exit(f"the specialist has not finished: run `python {Path(__file__).name} train`")
-    history, _ = stage_history(HERE, stem)
     psnr = test_psnr(weights, VARIANTS + ("jpeg",))
     jpeg_measures = {name: output_measures(path, "jpeg") for name, path in weights.items()}
     gains = {name: {v: round(psnr[name][v] - psnr["baseline"][v], 2) for v in psnr[name]}
              for name in ("specialist", REFERENCE)}
-    plateau = plateau_gain(history, "jpeg30")
+    plateau = plateau_gain(metrics["history"], "jpeg30")
     report = {"config": config.to_dict(),
               "weights": {name: os.path.relpath(path.resolve(), REPO) for name, path in weights.items()},
               "test_psnr": psnr,
               "gain_over_baseline": gains, "jpeg_luma_chroma_detail": jpeg_measures,
               "jpeg_validation_plateau_gain_db": plateau, "jpeg_mark_db": BLIND_SR_MARKS["jpeg"],
               "verdict": verdict(gains["specialist"]["jpeg"], plateau),
-              "train_seconds": json.loads((HERE / f"{stem}.json").read_text())["metrics"]["train_seconds"]}
+              "train_seconds": metrics["train_seconds"]}
     write_json(RESULTS, report)
     return report
 

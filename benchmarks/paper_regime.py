@@ -291,22 +291,31 @@ def train_candidate(name: str, device: str | None) -> None:
         stem = default_name(config)
         if finished_metrics(folder, stem, config) is not None:
             continue
-        # relative paths: the weights' records name the files they started from, not this machine's folders
-        command = ["faig", "train", "--config", os.path.relpath(folder / f"{stem}.config.json"), "--out",
-                   os.path.relpath(folder), "--quiet"]
-        if (folder / "checkpoints" / f"{stem}.pt").is_file():
-            command.append("--resume")
+        start = None
         if restarted_stage(name) == stage:
             source = WARM_START[name][1]
             start = HERE / source / f"{stem}.safetensors"
             if not start.is_file():
                 sys.exit(f"{name} restarts from {source}'s {stage}: train {source} first")
-            command += ["--init", os.path.relpath(start)]
-        if device:
-            command += ["--device", device]
-        print(" ".join(command), flush=True)
-        if run_to_the_end(command) != 0:
-            sys.exit(1)
+        train_stage(folder, stem, start, device)
+
+
+def train_stage(folder: Path, stem: str, start: Path | None, device: str | None) -> None:
+    """``faig train`` the stage whose configuration is ``folder/<stem>.config.json`` into ``folder``,
+    from ``start`` (``--init``) when given, resuming its checkpoint if it has one; exits when the
+    run does not finish (e.g. interrupted)."""
+    # relative paths: the weights' records name the files they started from, not this machine's folders
+    command = ["faig", "train", "--config", os.path.relpath(folder / f"{stem}.config.json"), "--out",
+               os.path.relpath(folder), "--quiet"]
+    if (folder / "checkpoints" / f"{stem}.pt").is_file():
+        command.append("--resume")
+    if start is not None:
+        command += ["--init", os.path.relpath(start)]
+    if device:
+        command += ["--device", device]
+    print(" ".join(command), flush=True)
+    if run_to_the_end(command) != 0:
+        sys.exit(1)
 
 
 def run_to_the_end(command: list[str]) -> int:
